@@ -1,0 +1,90 @@
+import { hostname } from 'node:os';
+import Type, { type Static, type TSchema } from 'typebox';
+import Value from 'typebox/value';
+
+/**
+ * Every knob of the service is an environment variable (12-factor, and what a Deployment's `env:`
+ * sets). Each schema carries `expected`, the phrase an operator sees when the value is wrong.
+ */
+const integer = (minimum: number, maximum: number, fallback: number) =>
+  Type.Integer({ minimum, maximum, default: fallback, expected: `an integer from ${minimum} to ${maximum}` });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const EnvSchema = Type.Object({
+  PORT: integer(0, 65535, 8080),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0', expected: 'a host name or IP address to bind' }),
+  METRICS_PORT: Type.Optional(integer(0, 65535, 0)),
+  LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), {
+    default: 'info',
+    expected: `one of ${LOG_LEVELS.join(', ')}`,
+  }),
+  LOG_REQUESTS: Type.Boolean({ default: false, expected: 'true or false' }),
+  SHUTDOWN_DELAY_MS: integer(0, 600_000, 5_000),
+  SHUTDOWN_TIMEOUT_MS: integer(1, 600_000, 20_000),
+  BODY_LIMIT_BYTES: integer(2, 10 * 1024 * 1024, 64 * 1024),
+  WORK_MAX_MS: integer(1, 60_000, 1_000),
+  DELAY_MAX_MS: integer(0, 600_000, 10_000),
+  POD_NAME: Type.Optional(Type.String({ minLength: 1, maxLength: 253, expected: 'a pod name' })),
+  POD_NAMESPACE: Type.Optional(Type.String({ minLength: 1, maxLength: 63, expected: 'a namespace name' })),
+});
+
+export type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Serve /metrics on its own port instead of the public one; undefined = same port. */
+  metricsPort: number | undefined;
+  logLevel: Env['LOG_LEVEL'];
+  logRequests: boolean;
+  shutdownDelayMs: number;
+  shutdownTimeoutMs: number;
+  bodyLimitBytes: number;
+  workMaxMs: number;
+  delayMaxMs: number;
+  podName: string;
+  podNamespace: string | undefined;
+}
+
+export const ENV_VARIABLES = Object.keys(EnvSchema.properties) as (keyof Env)[];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const key of ENV_VARIABLES) {
+    const value = env[key];
+    // An empty variable (`PORT=`) means "unset" in a Deployment as in a shell.
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const converted = Value.Convert(EnvSchema, Value.Default(EnvSchema, { ...raw }));
+  // Checked one variable at a time so that every bad variable is reported, not just the first.
+  const properties = EnvSchema.properties as Record<string, TSchema & { expected?: string }>;
+  const problems: string[] = [];
+  for (const key of ENV_VARIABLES) {
+    const schema = properties[key]!;
+    const value = (converted as Record<string, unknown>)[key];
+    if (value === undefined || Value.Check(schema, value)) continue;
+    problems.push(`${key} must be ${schema.expected ?? 'valid'}, got ${JSON.stringify(raw[key])}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  const valid = converted as Env;
+  return {
+    port: valid.PORT,
+    host: valid.HOST,
+    metricsPort: valid.METRICS_PORT === undefined || valid.METRICS_PORT === 0 ? undefined : valid.METRICS_PORT,
+    logLevel: valid.LOG_LEVEL,
+    logRequests: valid.LOG_REQUESTS,
+    shutdownDelayMs: valid.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: valid.SHUTDOWN_TIMEOUT_MS,
+    bodyLimitBytes: valid.BODY_LIMIT_BYTES,
+    workMaxMs: valid.WORK_MAX_MS,
+    delayMaxMs: valid.DELAY_MAX_MS,
+    podName: valid.POD_NAME ?? hostname(),
+    podNamespace: valid.POD_NAMESPACE,
+  };
+}

@@ -1,0 +1,19 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+
+export interface DelayRouteOptions {
+  maxMs: number;
+}
+
+/** Waits without using CPU: load on this route moves requests per second, not CPU utilization. */
+export const delayRoute: FastifyPluginAsyncTypebox<DelayRouteOptions> = async (app, { maxMs }) => {
+  const schema = {
+    querystring: Type.Object({ ms: Type.Integer({ minimum: 0, maximum: maxMs, default: 100 }) }),
+    response: { 200: Type.Object({ delayedMs: Type.Integer() }) },
+  };
+  app.get('/api/delay', { schema }, async (request) => {
+    await sleep(request.query.ms);
+    return { delayedMs: request.query.ms };
+  });
+};

@@ -1,0 +1,29 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+
+export interface RootRouteOptions {
+  service: string;
+  version: string;
+  podName: string;
+  podNamespace: string | undefined;
+}
+
+const Identity = Type.Object({
+  service: Type.String(),
+  version: Type.String(),
+  pod: Type.String(),
+  namespace: Type.Union([Type.String(), Type.Null()]),
+  uptimeSeconds: Type.Number(),
+});
+
+/** Who answered: the cheapest route, and the one that shows traffic spreading over pods. */
+export const rootRoute: FastifyPluginAsyncTypebox<RootRouteOptions> = async (app, options) => {
+  const startedAt = performance.now();
+  app.get('/', { schema: { response: { 200: Identity } } }, async () => ({
+    service: options.service,
+    version: options.version,
+    pod: options.podName,
+    namespace: options.podNamespace ?? null,
+    uptimeSeconds: Math.round((performance.now() - startedAt) / 10) / 100,
+  }));
+};

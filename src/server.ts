@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * Process entry: config → app → listen → shutdown wiring. Everything else lives in modules that
+ * tests can build without a process of their own.
+ */
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createLogger } from './logger.ts';
+import { buildMetricsServer } from './metrics-server.ts';
+import { installGracefulShutdown } from './shutdown.ts';
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`podscale: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+const config = readConfig();
+const logger = createLogger(config);
+const app = await buildApp(config, { logger });
+installGracefulShutdown({ app, logger, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs });
+
+try {
+  if (config.metricsPort !== undefined) {
+    const metricsServer = buildMetricsServer(app.metrics.registries);
+    app.addHook('onClose', async () => metricsServer.close());
+    await metricsServer.listen({ port: config.metricsPort, host: config.host });
+    logger.info({ port: config.metricsPort }, 'metrics listening on their own port');
+  }
+  await app.listen({ port: config.port, host: config.host });
+} catch (error) {
+  logger.fatal({ err: error }, 'could not listen');
+  process.exit(1);
+}

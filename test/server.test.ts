@@ -1,0 +1,125 @@
+import { fileURLToPath } from 'node:url';
+import { Agent, Pool, request } from 'undici';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { spawnService, type StartedService } from './helpers/child.ts';
+
+const INJECT_FAILURE = fileURLToPath(new URL('./fixtures/inject-failure.mjs', import.meta.url));
+
+const started: StartedService[] = [];
+const clients: (Pool | Agent)[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.destroy()));
+  await Promise.all(started.splice(0).map((service) => service.process.stop()));
+});
+
+async function start(env: Record<string, string>, nodeArgs: string[] = []): Promise<StartedService> {
+  const service = await spawnService(env, nodeArgs);
+  started.push(service);
+  return service;
+}
+
+/** A fresh connection per call, like a client that has just resolved the Service. */
+async function fresh(url: string): Promise<{ status: number; connection: string | undefined }> {
+  const agent = new Agent({ pipelining: 0 });
+  clients.push(agent);
+  const response = await request(url, { dispatcher: agent });
+  await response.body.dump();
+  return { status: response.statusCode, connection: response.headers.connection as string | undefined };
+}
+
+const phaseLine = (phase: string) => (line: { phase?: string }) => line.phase === phase;
+
+describe('graceful shutdown of the real process', () => {
+  it('SIGTERM with 120 in-flight keep-alive requests: all complete with 200, probes flip, exit 0 before the deadline', async () => {
+    const delayMs = 1500;
+    const timeoutMs = 5000;
+    const service = await start({ SHUTDOWN_DELAY_MS: String(delayMs), SHUTDOWN_TIMEOUT_MS: String(timeoutMs) });
+    const inFlight = 120;
+    const pool = new Pool(service.url, { connections: inFlight, keepAliveTimeout: 60_000 });
+    clients.push(pool);
+
+    const responses = Array.from({ length: inFlight }, async () => {
+      const response = await pool.request({ path: '/api/delay?ms=1000', method: 'GET' });
+      await response.body.dump();
+      return response.statusCode;
+    });
+    await vi.waitFor(() => expect(pool.stats.running).toBe(inFlight), { timeout: 10_000, interval: 5 });
+
+    const signalledAt = performance.now();
+    service.process.child.kill('SIGTERM');
+    await service.process.waitFor(phaseLine('drain'));
+
+    expect(await fresh(`${service.url}/readyz`)).toMatchObject({ status: 503 });
+    expect(await fresh(`${service.url}/healthz`)).toMatchObject({ status: 200 });
+    // A client that has not yet seen the endpoint removal still gets served, and told to reconnect.
+    expect(await fresh(`${service.url}/api/delay?ms=10`)).toEqual({ status: 200, connection: 'close' });
+
+    const statuses = await Promise.all(responses);
+    const { code } = await service.process.exited;
+    const drainMs = performance.now() - signalledAt;
+    const failures = statuses.filter((status) => status !== 200).length;
+    console.info(`shutdown: ${inFlight} in flight, ${failures} failed, exit ${code}, signal→exit ${Math.round(drainMs)} ms`);
+
+    expect(failures).toBe(0);
+    expect(code).toBe(0);
+    expect(drainMs).toBeGreaterThanOrEqual(delayMs);
+    expect(drainMs).toBeLessThan(delayMs + timeoutMs);
+    const phases = service.process.lines.filter((line) => line.phase).map((line) => line.phase);
+    expect(phases, JSON.stringify(service.process.lines)).toEqual(['drain', 'close', 'exit']);
+  });
+
+  it('SIGINT drains the same way', async () => {
+    const service = await start({ SHUTDOWN_DELAY_MS: '100' });
+    service.process.child.kill('SIGINT');
+    expect((await service.process.waitFor(phaseLine('drain'))).signal).toBe('SIGINT');
+    expect((await service.process.exited).code).toBe(0);
+  });
+
+  it('closes idle keep-alive sockets instead of waiting for them', async () => {
+    const service = await start({ SHUTDOWN_DELAY_MS: '50', SHUTDOWN_TIMEOUT_MS: '3000' });
+    const pool = new Pool(service.url, { connections: 50, keepAliveTimeout: 60_000 });
+    clients.push(pool);
+    await Promise.all(Array.from({ length: 50 }, async () => (await pool.request({ path: '/', method: 'GET' })).body.dump()));
+    expect(pool.stats.connected).toBeGreaterThan(1);
+    const signalledAt = performance.now();
+    service.process.child.kill('SIGTERM');
+    expect((await service.process.exited).code).toBe(0);
+    expect(performance.now() - signalledAt).toBeLessThan(2000);
+  });
+
+  it('exits 1 when closing hangs past SHUTDOWN_TIMEOUT_MS', async () => {
+    const service = await start({ SHUTDOWN_DELAY_MS: '100', SHUTDOWN_TIMEOUT_MS: '400' });
+    const pool = new Pool(service.url, { connections: 1 });
+    clients.push(pool);
+    const hanging = pool.request({ path: '/api/delay?ms=5000', method: 'GET' }).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(pool.stats.running).toBe(1), { timeout: 5000, interval: 5 });
+    const signalledAt = performance.now();
+    service.process.child.kill('SIGTERM');
+    const { code } = await service.process.exited;
+    expect(code).toBe(1);
+    expect(performance.now() - signalledAt).toBeLessThan(2000);
+    expect(service.process.lines.some(phaseLine('deadline'))).toBe(true);
+    await hanging;
+  });
+
+  it('a second signal exits 1 at once', async () => {
+    const service = await start({ SHUTDOWN_DELAY_MS: '20000' });
+    service.process.child.kill('SIGTERM');
+    await service.process.waitFor(phaseLine('drain'));
+    const secondAt = performance.now();
+    service.process.child.kill('SIGTERM');
+    expect((await service.process.exited).code).toBe(1);
+    expect(performance.now() - secondAt).toBeLessThan(1000);
+    expect(service.process.lines.some(phaseLine('second-signal'))).toBe(true);
+  });
+
+  it.each(['exception', 'rejection'])('an uncaught %s is logged at fatal and drains, then exits 1', async (failure) => {
+    const service = await start({ SHUTDOWN_DELAY_MS: '100', INJECT_FAILURE: failure }, ['--import', INJECT_FAILURE]);
+    service.process.child.kill('SIGWINCH');
+    const fatal = await service.process.waitFor(phaseLine('fatal-error'));
+    expect(fatal.level).toBe(60);
+    expect(JSON.stringify(fatal.err)).toMatch(new RegExp(`injected (uncaught|unhandled) ${failure}`));
+    expect((await service.process.exited).code).toBe(1);
+    expect(service.process.lines.filter((line) => line.phase).map((line) => line.phase)).toEqual(['fatal-error', 'drain', 'close', 'exit']);
+  });
+});
