@@ -76,9 +76,9 @@ export interface StartedService {
 }
 
 /** Spawns `node dist/server.js` on a free port and waits until it logs that it listens. */
-export async function spawnService(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<StartedService> {
+export async function spawnService(env: Record<string, string> = {}, nodeArgs: string[] = [], entry = SERVER_ENTRY): Promise<StartedService> {
   const port = Number(env.PORT ?? (await freePort()));
-  const child = spawn(process.execPath, [...nodeArgs, SERVER_ENTRY], {
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', POD_NAME: 'child-pod', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,249 @@
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { DockerfileParser } from 'dockerfile-ast';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV_VARIABLES, loadConfig } from '../../src/config.ts';
+import { parseAdapterConfig, parsePromDuration, publishedMetricName, rateWindowSeconds } from '../../src/kit/adapter-rule.ts';
+import { findObject, kustomizationDirs, loadKustomization, SHIPPED_KIT_DIR, type KubeObject } from '../../src/kit/manifests.ts';
+import { startApp, type RunningApp } from '../helpers/app.ts';
+import { ROOT } from '../helpers/child.ts';
+import { kustomizeBuild, validateObject } from '../helpers/kit.ts';
+import { parse } from 'yaml';
+
+interface Container {
+  name: string;
+  image: string;
+  ports: { name: string; containerPort: number }[];
+  env: { name: string; value?: string; valueFrom?: unknown }[];
+  readinessProbe: { httpGet: { path: string; port: string | number }; periodSeconds: number; failureThreshold: number };
+  livenessProbe: { httpGet: { path: string; port: string | number } };
+  startupProbe: { httpGet: { path: string; port: string | number } };
+  resources: { requests: { cpu: string; memory: string }; limits: Record<string, string> };
+  securityContext: { allowPrivilegeEscalation: boolean; readOnlyRootFilesystem: boolean; capabilities: { drop: string[] } };
+}
+interface Deployment extends KubeObject {
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    strategy: { type: string; rollingUpdate: { maxUnavailable: number | string; maxSurge: number | string } };
+    template: {
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+      spec: {
+        terminationGracePeriodSeconds: number;
+        automountServiceAccountToken: boolean;
+        securityContext: { runAsNonRoot: boolean; runAsUser: number; runAsGroup: number; seccompProfile: { type: string } };
+        topologySpreadConstraints: { topologyKey: string }[];
+        containers: Container[];
+      };
+    };
+  };
+}
+interface Hpa extends KubeObject {
+  spec: {
+    scaleTargetRef: { apiVersion: string; kind: string; name: string };
+    minReplicas: number;
+    maxReplicas: number;
+    metrics: { type: string; resource?: { name: string; target: { type: string; averageUtilization: number } }; pods?: { metric: { name: string }; target: { type: string; averageValue: string } } }[];
+    behavior: { scaleUp: unknown; scaleDown: { stabilizationWindowSeconds: number } };
+  };
+}
+
+const kit = kustomizeBuild(SHIPPED_KIT_DIR);
+const deployment = findObject<Deployment>(kit, 'Deployment', 'podscale');
+const container = deployment.spec.template.spec.containers[0]!;
+const env = Object.fromEntries(container.env.map((variable) => [variable.name, variable.value]));
+const hpa = findObject<Hpa>(kit, 'HorizontalPodAutoscaler', 'podscale');
+const adapterConfigMap = kit.find((object) => object.kind === 'ConfigMap' && object.metadata.name.startsWith('prometheus-adapter-config')) as KubeObject & { data: Record<string, string> };
+const [rule] = parseAdapterConfig(adapterConfigMap.data['config.yaml']!);
+const prometheusConfigMap = kit.find((object) => object.kind === 'ConfigMap' && object.metadata.name.startsWith('prometheus-config')) as KubeObject & { data: Record<string, string> };
+const prometheusConfig = parse(prometheusConfigMap.data['prometheus.yml']!) as { global: { scrape_interval: string } };
+const adapter = findObject<Deployment>(kit, 'Deployment', 'prometheus-adapter');
+
+describe('kustomize builds', () => {
+  it.each(kustomizationDirs(SHIPPED_KIT_DIR).map((dir) => relative(ROOT, dir)))('%s builds and every object validates against the Kubernetes schemas', async (dir) => {
+    const objects = kustomizeBuild(join(ROOT, dir));
+    expect(objects.length).toBeGreaterThan(0);
+    for (const object of objects) {
+      await expect(validateObject(object), `${object.kind}/${object.metadata.name}`).resolves.toBeUndefined();
+    }
+  });
+
+  it('the schema validation rejects a broken object (so the checks above can fail)', async () => {
+    const broken = structuredClone(deployment) as unknown as { spec: { replicas: unknown } };
+    broken.spec.replicas = 'two';
+    await expect(validateObject(broken as unknown as KubeObject)).rejects.toThrow();
+  });
+
+  it('installs the whole stack: app, Prometheus, adapter with its APIService and RBAC', () => {
+    const kinds = kit.map((object) => `${object.kind}/${object.metadata.name}`);
+    for (const expected of [
+      'Namespace/podscale',
+      'Deployment/podscale',
+      'Service/podscale',
+      'PodDisruptionBudget/podscale',
+      'HorizontalPodAutoscaler/podscale',
+      'Deployment/prometheus',
+      'Deployment/prometheus-adapter',
+      'Service/prometheus-adapter',
+      'APIService/v1beta1.custom.metrics.k8s.io',
+      'ClusterRoleBinding/podscale-prometheus-adapter-auth-delegator',
+      'RoleBinding/podscale-prometheus-adapter-auth-reader',
+      'ClusterRoleBinding/podscale-hpa-controller-custom-metrics',
+    ]) {
+      expect(kinds).toContain(expected);
+    }
+    const authReader = findObject(kit, 'RoleBinding', 'podscale-prometheus-adapter-auth-reader');
+    expect(authReader.metadata.namespace).toBe('kube-system');
+    for (const object of kit.filter((o) => !['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'APIService', 'RoleBinding'].includes(o.kind))) {
+      expect(object.metadata.namespace, `${object.kind}/${object.metadata.name}`).toBe('podscale');
+    }
+  });
+
+  it("podscale's own loader reads the same objects kubectl kustomize builds", () => {
+    const stripHash = (object: KubeObject) => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name.replace(/-[a-z0-9]{10}$/, '')}`;
+    const loaded = loadKustomization(SHIPPED_KIT_DIR);
+    expect(loaded.map(stripHash).sort()).toEqual(kit.map(stripHash).sort());
+    expect(findObject(loaded, 'HorizontalPodAutoscaler').spec).toEqual(hpa.spec);
+    expect(findObject<Deployment>(loaded, 'Deployment', 'podscale').spec.template.spec.containers[0]!.env).toEqual(container.env);
+  });
+});
+
+describe('cross-references against the real app', () => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    running = await startApp();
+  });
+  afterAll(() => running.close());
+
+  it('probe paths exist on the app and answer on the named container port', async () => {
+    for (const probe of [container.readinessProbe, container.livenessProbe, container.startupProbe]) {
+      expect(running.app.hasRoute({ method: 'GET', url: probe.httpGet.path })).toBe(true);
+      expect(container.ports.map((port) => port.name)).toContain(probe.httpGet.port);
+      expect((await request(`${running.url}${probe.httpGet.path}`)).statusCode).toBe(200);
+    }
+  });
+
+  it('the container port is the port the service listens on', () => {
+    const http = container.ports.find((port) => port.name === 'http')!;
+    expect(http.containerPort).toBe(Number(env.PORT));
+    expect(loadConfig({ PORT: env.PORT! }).port).toBe(http.containerPort);
+    expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(http.containerPort));
+    expect(running.app.hasRoute({ method: 'GET', url: deployment.spec.template.metadata.annotations['prometheus.io/path']! })).toBe(true);
+  });
+
+  it('every env variable the Deployment sets is one the config accepts, with a valid value', () => {
+    for (const variable of container.env) expect(ENV_VARIABLES).toContain(variable.name);
+    const literal = Object.fromEntries(container.env.filter((v) => v.value !== undefined).map((v) => [v.name, v.value!]));
+    expect(() => loadConfig(literal)).not.toThrow();
+    expect(container.env.find((v) => v.name === 'POD_NAME')!.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
+    expect(container.env.find((v) => v.name === 'POD_NAMESPACE')!.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });
+  });
+
+  it("the HPA's Pods metric is what the adapter rule publishes from a counter the app exposes", async () => {
+    const exposed = await (await request(`${running.url}/metrics`)).body.text();
+    const series = /^[a-z_]+/.exec(rule!.seriesQuery)![0];
+    expect(exposed).toMatch(new RegExp(`^# TYPE ${series} counter$`, 'm'));
+    const podsMetric = hpa.spec.metrics.find((metric) => metric.type === 'Pods')!.pods!;
+    expect(publishedMetricName(rule!, series)).toBe(podsMetric.metric.name);
+    expect(podsMetric.metric.name).toBe('http_requests_per_second');
+    expect(podsMetric.target).toEqual({ type: 'AverageValue', averageValue: '100' });
+  });
+});
+
+describe('the Deployment, Service, PDB and HPA agree', () => {
+  it('the Service selects the pods and targets the named port', () => {
+    const service = findObject<KubeObject & { spec: { selector: Record<string, string>; ports: { targetPort: string }[] } }>(kit, 'Service', 'podscale');
+    expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+    expect(deployment.spec.selector.matchLabels).toEqual(service.spec.selector);
+    expect(container.ports.map((port) => port.name)).toContain(service.spec.ports[0]!.targetPort);
+  });
+
+  it('the PDB selects the pods and keeps one', () => {
+    const pdb = findObject<KubeObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }>(kit, 'PodDisruptionBudget');
+    expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
+    expect(pdb.spec.minAvailable).toBeGreaterThanOrEqual(1);
+    expect(pdb.spec.minAvailable).toBeLessThan(hpa.spec.minReplicas);
+  });
+
+  it('the HPA targets the Deployment with min 2, max 10, CPU 60 % and 100 rps per pod, and an explicit behavior', () => {
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
+    expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([2, 10]);
+    expect(hpa.spec.metrics.find((m) => m.type === 'Resource')!.resource).toEqual({ name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } });
+    expect(hpa.spec.behavior.scaleUp).toBeDefined();
+    expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThan(0);
+    expect(deployment.spec.replicas).toBe(hpa.spec.minReplicas);
+  });
+
+  it('requests 100m CPU and 128Mi, so "60 %" means 60 millicores', () => {
+    expect(container.resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
+    expect(container.resources.limits.memory).toBeDefined();
+  });
+
+  it('the grace period outlasts the drain delay plus the close timeout; rollouts never reduce capacity', () => {
+    const drainSeconds = (Number(env.SHUTDOWN_DELAY_MS) + Number(env.SHUTDOWN_TIMEOUT_MS)) / 1000;
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(drainSeconds);
+    expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    // The readiness probe sees a drain (503) within one period, well inside the drain delay.
+    expect(container.readinessProbe.periodSeconds * container.readinessProbe.failureThreshold).toBeLessThan(Number(env.SHUTDOWN_DELAY_MS) / 1000);
+  });
+
+  it('is hardened: non-root numeric UID, read-only root, no capabilities, no escalation, RuntimeDefault seccomp, no token', () => {
+    const pod = deployment.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: expect.any(Number), seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.topologySpreadConstraints[0]!.topologyKey).toBe('kubernetes.io/hostname');
+  });
+});
+
+describe('Prometheus and the adapter agree', () => {
+  const scrapeSeconds = parsePromDuration(prometheusConfig.global.scrape_interval);
+
+  it("the adapter's rate window spans at least two scrape intervals", () => {
+    expect(rateWindowSeconds(rule!)).toBeGreaterThanOrEqual(2 * scrapeSeconds);
+  });
+
+  it("the adapter's relist interval is at least one scrape interval", () => {
+    const args = adapter.spec.template.spec.containers[0]!.args as unknown as string[];
+    const relist = args.find((arg) => arg.startsWith('--metrics-relist-interval='))!.split('=')[1]!;
+    expect(parsePromDuration(relist)).toBeGreaterThanOrEqual(scrapeSeconds);
+  });
+
+  it('the adapter points at the shipped Prometheus Service and reads the shipped rule', () => {
+    const args = adapter.spec.template.spec.containers[0]!.args as unknown as string[];
+    expect(args).toContain('--prometheus-url=http://prometheus.podscale.svc:9090/');
+    expect(args).toContain('--config=/etc/adapter/config.yaml');
+    const service = findObject<KubeObject & { spec: { ports: { port: number }[] } }>(kit, 'Service', 'prometheus');
+    expect(service.spec.ports[0]!.port).toBe(9090);
+    const apiService = findObject<KubeObject & { spec: { service: { name: string; namespace: string } } }>(kit, 'APIService', 'v1beta1.custom.metrics.k8s.io');
+    expect(apiService.spec.service).toMatchObject({ name: adapter.metadata.name, namespace: adapter.metadata.namespace });
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = DockerfileParser.parse(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  const instructions = dockerfile.getInstructions();
+  const finalStage = instructions.slice(instructions.map((i) => i.getKeyword()).lastIndexOf('FROM'));
+
+  it('builds every stage from Node 24', () => {
+    for (const from of dockerfile.getFROMs()) expect(from.getImageName() + ':' + from.getImageTag()).toMatch(/^node:24(-|$)/);
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).engines.node).toMatch(/24/);
+  });
+
+  it('runs node directly in exec form, as the numeric UID the Deployment expects', () => {
+    const cmd = finalStage.find((i) => i.getKeyword() === 'CMD')!;
+    expect(cmd.getArgumentsContent()).toBe('["node", "dist/server.js"]');
+    const user = finalStage.find((i) => i.getKeyword() === 'USER')!.getArgumentsContent()!;
+    const pod = deployment.spec.template.spec.securityContext;
+    expect(user).toBe(`${pod.runAsUser}:${pod.runAsGroup}`);
+  });
+
+  it('installs production dependencies only in the final image', () => {
+    const runs = instructions.filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent() ?? '');
+    expect(runs.some((run) => run.includes('npm ci --omit=dev'))).toBe(true);
+    expect(finalStage.some((i) => i.getKeyword() === 'RUN')).toBe(false);
+  });
+});
