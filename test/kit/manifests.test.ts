@@ -14,6 +14,7 @@ import { parse } from 'yaml';
 interface Container {
   name: string;
   image: string;
+  args?: string[];
   ports: { name: string; containerPort: number }[];
   env: { name: string; value?: string; valueFrom?: unknown }[];
   readinessProbe: { httpGet: { path: string; port: string | number }; periodSeconds: number; failureThreshold: number };
@@ -207,13 +208,13 @@ describe('Prometheus and the adapter agree', () => {
   });
 
   it("the adapter's relist interval is at least one scrape interval", () => {
-    const args = adapter.spec.template.spec.containers[0]!.args as unknown as string[];
+    const args = adapter.spec.template.spec.containers[0]!.args!;
     const relist = args.find((arg) => arg.startsWith('--metrics-relist-interval='))!.split('=')[1]!;
     expect(parsePromDuration(relist)).toBeGreaterThanOrEqual(scrapeSeconds);
   });
 
   it('the adapter points at the shipped Prometheus Service and reads the shipped rule', () => {
-    const args = adapter.spec.template.spec.containers[0]!.args as unknown as string[];
+    const args = adapter.spec.template.spec.containers[0]!.args!;
     expect(args).toContain('--prometheus-url=http://prometheus.podscale.svc:9090/');
     expect(args).toContain('--config=/etc/adapter/config.yaml');
     const service = findObject<KubeObject & { spec: { ports: { port: number }[] } }>(kit, 'Service', 'prometheus');
