@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { parseDuration } from '../duration.ts';
 
 /** One rule of prometheus-adapter's configuration (the parts podscale's rule uses). */
 export interface AdapterRule {
@@ -62,18 +63,9 @@ function goQuote(value: string): string {
   return JSON.stringify(value);
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 };
-
-/** Seconds of a Prometheus duration such as "15s", "1m" or "1m30s". */
-export function parsePromDuration(text: string): number {
-  const parts = [...text.matchAll(/(\d+)(ms|s|m|h|d)/g)];
-  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text) throw new Error(`not a Prometheus duration: ${text}`);
-  return parts.reduce((sum, [, amount, unit]) => sum + Number(amount) * DURATION_UNITS[unit!]!, 0);
-}
-
 /** The range of the rate() in metricsQuery, in seconds. */
 export function rateWindowSeconds(rule: AdapterRule): number {
   const match = /rate\([^[]*\[([0-9a-z]+)\]\)/.exec(rule.metricsQuery);
   if (!match) throw new Error(`metricsQuery has no rate(...[window]): ${rule.metricsQuery}`);
-  return parsePromDuration(match[1]!);
+  return parseDuration(match[1]!);
 }

@@ -4,7 +4,8 @@ import { DockerfileParser } from 'dockerfile-ast';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV_VARIABLES, loadConfig } from '../../src/config.ts';
-import { parseAdapterConfig, parsePromDuration, publishedMetricName, rateWindowSeconds } from '../../src/kit/adapter-rule.ts';
+import { parseDuration } from '../../src/duration.ts';
+import { parseAdapterConfig, publishedMetricName, rateWindowSeconds } from '../../src/kit/adapter-rule.ts';
 import { findObject, kustomizationDirs, loadKustomization, SHIPPED_KIT_DIR, type KubeObject } from '../../src/kit/manifests.ts';
 import { startApp, type RunningApp } from '../helpers/app.ts';
 import { ROOT } from '../helpers/child.ts';
@@ -201,7 +202,7 @@ describe('the Deployment, Service, PDB and HPA agree', () => {
 });
 
 describe('Prometheus and the adapter agree', () => {
-  const scrapeSeconds = parsePromDuration(prometheusConfig.global.scrape_interval);
+  const scrapeSeconds = parseDuration(prometheusConfig.global.scrape_interval);
 
   it("the adapter's rate window spans at least two scrape intervals", () => {
     expect(rateWindowSeconds(rule!)).toBeGreaterThanOrEqual(2 * scrapeSeconds);
@@ -210,7 +211,7 @@ describe('Prometheus and the adapter agree', () => {
   it("the adapter's relist interval is at least one scrape interval", () => {
     const args = adapter.spec.template.spec.containers[0]!.args!;
     const relist = args.find((arg) => arg.startsWith('--metrics-relist-interval='))!.split('=')[1]!;
-    expect(parsePromDuration(relist)).toBeGreaterThanOrEqual(scrapeSeconds);
+    expect(parseDuration(relist)).toBeGreaterThanOrEqual(scrapeSeconds);
   });
 
   it('the adapter points at the shipped Prometheus Service and reads the shipped rule', () => {

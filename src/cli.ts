@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { loadCommand } from './cli/load-command.ts';
+import { reportCommand } from './cli/report-command.ts';
+import { SERVICE_VERSION } from './version.ts';
+
+const program = new Command('podscale')
+  .description('load-test, explain and watch the autoscaling of the podscale service')
+  .version(SERVICE_VERSION)
+  .showHelpAfterError()
+  .addCommand(loadCommand())
+  .addCommand(reportCommand());
+
+await program.parseAsync(process.argv);

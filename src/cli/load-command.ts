@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { LoadRun, type Target } from '../load/engine.ts';
+import type { RunRecord, TimelinePoint } from '../load/record.ts';
+import { renderReport } from '../load/report.ts';
+import { ArrivalSchedule, constantRate, parseStages, type Stage } from '../load/schedule.ts';
+import { liveView, plainView } from '../load/view.ts';
+import { readLabAnnouncement, watchLab } from '../load/watch/lab.ts';
+import { watchDeployment } from '../load/watch/kubernetes.ts';
+import type { ReplicaWatcher } from '../load/watch/replicas.ts';
+import { SERVICE_VERSION } from '../version.ts';
+import { durationMs, header, positiveInteger, positiveNumber, ratio, weights } from './parse.ts';
+
+export const EXIT_THRESHOLD_FAILED = 2;
+
+interface LoadFlags {
+  rate: number;
+  duration: number;
+  stages?: string;
+  maxInFlight: number;
+  connections: number;
+  timeout: number;
+  method: string;
+  header: Record<string, string>;
+  body?: string;
+  bodyFile?: string;
+  weights?: number[];
+  watch?: string;
+  namespace: string;
+  out?: string;
+  report?: string;
+  maxErrorRate?: number;
+  maxP99?: number;
+  plain?: boolean;
+}
+
+export interface LoadPlan {
+  targets: Target[];
+  stages: Stage[];
+  flags: LoadFlags;
+}
+
+/** Turns flags into a plan, or throws InvalidArgumentError with the reason. */
+export function planLoad(urls: string[], flags: LoadFlags): LoadPlan {
+  if (flags.weights && flags.weights.length !== urls.length) throw new InvalidArgumentError(`--weights has ${flags.weights.length} values for ${urls.length} URLs`);
+  const body = flags.bodyFile ? readFileSync(flags.bodyFile, 'utf8') : flags.body;
+  const targets = urls.map((text, i) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new InvalidArgumentError(`"${text}" is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`"${text}" is not an http(s) URL`);
+    return { url, method: flags.method.toUpperCase(), headers: flags.header, ...(body !== undefined ? { body } : {}), weight: flags.weights?.[i] ?? 1 };
+  });
+  let stages: Stage[];
+  try {
+    stages = flags.stages ? parseStages(flags.stages) : constantRate(flags.rate, flags.duration / 1000);
+  } catch (error) {
+    throw new InvalidArgumentError(`--stages: ${(error as Error).message}`);
+  }
+  return { targets, stages, flags };
+}
+
+async function startWatcher(watch: string | undefined, namespace: string): Promise<ReplicaWatcher | undefined> {
+  if (!watch) return undefined;
+  if (watch === 'lab' || watch.startsWith('lab=')) {
+    const controlUrl = watch.startsWith('lab=') ? watch.slice(4) : (await readLabAnnouncement()).controlUrl;
+    return watchLab(controlUrl);
+  }
+  const match = /^(?:deployment|deploy|deployments)\/([a-z0-9.-]+)$/.exec(watch);
+  if (!match) throw new InvalidArgumentError(`--watch takes deployment/NAME or lab, not "${watch}"`);
+  return watchDeployment(match[1]!, namespace);
+}
+
+export function thresholdResults(record: Pick<RunRecord, 'summary'>, flags: Pick<LoadFlags, 'maxErrorRate' | 'maxP99'>): RunRecord['thresholds'] {
+  const results: RunRecord['thresholds'] = [];
+  if (flags.maxErrorRate !== undefined) results.push({ name: 'max-error-rate', limit: flags.maxErrorRate, actual: record.summary.errorRate, passed: record.summary.errorRate <= flags.maxErrorRate });
+  if (flags.maxP99 !== undefined) results.push({ name: 'max-p99-ms', limit: flags.maxP99, actual: record.summary.latency.p99, passed: record.summary.latency.p99 <= flags.maxP99 });
+  return results;
+}
+
+/** Runs a plan to the end (or Ctrl-C), printing as it goes; returns the record and the exit code. */
+export async function executeLoad(plan: LoadPlan, io: { stdout: NodeJS.WriteStream; env: NodeJS.ProcessEnv }): Promise<{ record: RunRecord; exitCode: number }> {
+  const { flags } = plan;
+  const schedule = new ArrivalSchedule(plan.stages);
+  const watcher = await startWatcher(flags.watch, flags.namespace);
+  const live = io.stdout.isTTY === true && !io.env.CI && !flags.plain;
+  const view = live ? liveView(io.stdout) : plainView(io.stdout);
+  const run = new LoadRun({ targets: plan.targets, schedule, maxInFlight: flags.maxInFlight, connections: flags.connections, timeoutMs: flags.timeout });
+  const timeline: TimelinePoint[] = [];
+  run.on('interval', (report) => {
+    const replicas = watcher?.current();
+    const point: TimelinePoint = replicas ? { ...report, replicas } : report;
+    timeline.push(point);
+    view.update(point, { elapsedS: report.t, durationS: schedule.durationS });
+  });
+
+  // First Ctrl-C: stop sending, finish, report. Second: give up at once.
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    run.stop();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const startedAt = new Date().toISOString();
+  const summary = await run.run();
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
+  await watcher?.stop();
+  view.finish(summary);
+
+  const record: RunRecord = {
+    tool: 'podscale load',
+    version: SERVICE_VERSION,
+    startedAt,
+    options: {
+      targets: plan.targets.map((t) => ({ url: t.url.href, method: t.method, weight: t.weight })),
+      stages: plan.stages,
+      maxInFlight: flags.maxInFlight,
+      connections: flags.connections,
+      timeoutMs: flags.timeout,
+      ...(flags.watch ? { watch: flags.watch } : {}),
+    },
+    timeline,
+    summary,
+    thresholds: [],
+  };
+  record.thresholds = thresholdResults(record, flags);
+  if (flags.out) await writeFile(flags.out, `${JSON.stringify(record, null, 2)}\n`);
+  if (flags.report) await writeFile(flags.report, renderReport(record));
+  for (const threshold of record.thresholds.filter((t) => !t.passed)) {
+    io.stdout.write(`threshold ${threshold.name} failed: ${threshold.actual} > ${threshold.limit}\n`);
+  }
+  const exitCode = record.thresholds.some((t) => !t.passed) ? EXIT_THRESHOLD_FAILED : 0;
+  return { record, exitCode };
+}
+
+export function loadCommand(): Command {
+  return new Command('load')
+    .description('open-model load: requests leave on schedule, latency counts from each due time')
+    .argument('<url...>', 'target URLs (several: spread by --weights)')
+    .option('-r, --rate <rps>', 'constant arrival rate, requests per second', positiveNumber, 50)
+    .addOption(new Option('-d, --duration <time>', 'how long to send at --rate (e.g. 30s, 2m)').argParser(durationMs).default(30_000, '30s'))
+    .option('-s, --stages <list>', 'ramps instead of --rate/--duration: DURATION:RATE,... e.g. 30s:50,2m:400,30s:0')
+    .option('--max-in-flight <n>', 'outstanding requests at most; a request due beyond it is dropped', positiveInteger, 1000)
+    .option('-c, --connections <n>', 'connections per origin', positiveInteger, 64)
+    .addOption(new Option('-t, --timeout <time>', 'per-request timeout').argParser(durationMs).default(10_000, '10s'))
+    .option('-X, --method <method>', 'HTTP method', 'GET')
+    .addOption(new Option('-H, --header <header>', 'request header "Name: value" (repeatable)').argParser(header).default({}, 'none'))
+    .option('--body <text>', 'request body')
+    .option('--body-file <path>', 'request body from a file')
+    .option('-w, --weights <list>', 'relative share of each URL, e.g. 3,1', weights)
+    .option('--watch <target>', 'follow replicas: deployment/NAME (kubeconfig) or lab')
+    .option('-n, --namespace <ns>', 'namespace for --watch deployment/NAME', 'default')
+    .option('-o, --out <file>', 'write the time series and summary as JSON')
+    .option('--report <file>', 'write a self-contained HTML report with plots')
+    .option('--max-error-rate <ratio>', 'exit 2 if failed/offered exceeds this (e.g. 0.01)', ratio)
+    .addOption(new Option('--max-p99 <time>', 'exit 2 if the overall p99 latency exceeds this (e.g. 250ms)').argParser(durationMs))
+    .option('--plain', 'one line per second even on a terminal')
+    .action(async (urls: string[], flags: LoadFlags, command: Command) => {
+      let plan: LoadPlan;
+      try {
+        plan = planLoad(urls, flags);
+      } catch (error) {
+        command.error(`error: ${(error as Error).message}`, { exitCode: 1 });
+      }
+      const { exitCode } = await executeLoad(plan!, { stdout: process.stdout, env: process.env });
+      process.exitCode = exitCode;
+    });
+}

@@ -1,0 +1,235 @@
+import { EventEmitter } from 'node:events';
+import { Pool } from 'undici';
+import { classifyError } from './errors.ts';
+import type { ArrivalSchedule } from './schedule.ts';
+import { emptyCounts, failures, LatencyHistogram, type Counts, type LatencyMs, type StatusClass } from './stats.ts';
+
+export interface Target {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  weight: number;
+}
+
+export interface LoadOptions {
+  targets: Target[];
+  schedule: ArrivalSchedule;
+  /** Requests outstanding at once; a request due while this many are outstanding is dropped. */
+  maxInFlight: number;
+  /** Connections per origin. */
+  connections: number;
+  timeoutMs: number;
+  intervalMs?: number;
+  servedByHeader?: string;
+}
+
+export interface IntervalReport {
+  /** Seconds since the start, at the end of this interval. */
+  t: number;
+  durationS: number;
+  /** The schedule's arrival rate at the end of the interval. */
+  targetRate: number;
+  counts: Counts;
+  latency: LatencyMs;
+  inFlight: number;
+}
+
+export interface RunSummary {
+  durationS: number;
+  counts: Counts;
+  latency: LatencyMs;
+  offeredRate: number;
+  achievedRate: number;
+  errorRate: number;
+  stoppedBy: 'completed' | 'interrupted';
+}
+
+const STATUS_CLASS: Record<number, StatusClass> = { 2: '2xx', 3: '3xx', 4: '4xx', 5: '5xx' };
+
+/**
+ * The open-model load engine. Requests leave at the times the arrival schedule dictates, whether
+ * or not earlier ones have answered; latency is measured from each request's *due* time, so a
+ * stalled server shows up in the percentiles instead of silently slowing the generator down
+ * (no coordinated omission). Emits 'interval' with an IntervalReport every intervalMs.
+ */
+export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
+  readonly #options: Required<LoadOptions>;
+  readonly #pools = new Map<string, Pool>();
+  readonly #cumulativeWeights: number[];
+  readonly #totalWeight: number;
+  readonly #interval = { counts: emptyCounts(), latency: new LatencyHistogram(), startedAt: 0 };
+  readonly #total = { counts: emptyCounts(), latency: new LatencyHistogram() };
+  #startedAt = 0;
+  #next = 1;
+  #inFlight = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #intervalTimer: NodeJS.Timeout | undefined;
+  #stoppedBy: RunSummary['stoppedBy'] = 'completed';
+  #stoppedAtS: number | undefined;
+  #schedulingDone!: () => void;
+  #drained: (() => void) | undefined;
+
+  constructor(options: LoadOptions) {
+    super();
+    if (options.targets.length === 0) throw new Error('no target URL');
+    this.#options = { intervalMs: 1000, servedByHeader: 'x-served-by', ...options };
+    let sum = 0;
+    this.#cumulativeWeights = options.targets.map((target) => (sum += target.weight));
+    this.#totalWeight = sum;
+    for (const target of options.targets) {
+      if (!this.#pools.has(target.url.origin)) {
+        this.#pools.set(target.url.origin, new Pool(target.url.origin, { connections: options.connections, pipelining: 1 }));
+      }
+    }
+  }
+
+  async run(): Promise<RunSummary> {
+    this.#startedAt = performance.now();
+    this.#interval.startedAt = this.#startedAt;
+    const scheduled = new Promise<void>((resolve) => (this.#schedulingDone = resolve));
+    this.#intervalTimer = setInterval(() => this.#emitInterval(), this.#options.intervalMs);
+    this.#tick();
+    await scheduled;
+    // Every request carries its own timeout, so waiting for the outstanding ones is bounded.
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    clearInterval(this.#intervalTimer);
+    this.#emitInterval();
+    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    return this.#summary();
+  }
+
+  /** Stops scheduling new requests (Ctrl-C); run() resolves once the outstanding ones finish. */
+  stop(): void {
+    if (this.#timer === undefined && this.#next > this.#options.schedule.totalRequests) return;
+    this.#stoppedBy = 'interrupted';
+    this.#stoppedAtS = Math.max(0.001, (performance.now() - this.#startedAt) / 1000);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#next = this.#options.schedule.totalRequests + 1;
+    this.#schedulingDone();
+  }
+
+  #tick = (): void => {
+    const schedule = this.#options.schedule;
+    const elapsedS = (performance.now() - this.#startedAt) / 1000;
+    while (this.#next <= schedule.totalRequests) {
+      const dueS = schedule.dueTime(this.#next);
+      if (dueS > elapsedS) break;
+      this.#dispatch(this.#startedAt + dueS * 1000);
+      this.#next += 1;
+    }
+    if (this.#next > schedule.totalRequests) {
+      this.#timer = undefined;
+      this.#schedulingDone();
+      return;
+    }
+    const waitMs = (schedule.dueTime(this.#next) - elapsedS) * 1000;
+    this.#timer = setTimeout(this.#tick, Math.max(0, Math.floor(waitMs)));
+  };
+
+  #dispatch(dueAt: number): void {
+    const interval = this.#interval.counts;
+    const total = this.#total.counts;
+    interval.offered += 1;
+    total.offered += 1;
+    if (this.#inFlight >= this.#options.maxInFlight) {
+      interval.dropped += 1;
+      total.dropped += 1;
+      return;
+    }
+    interval.sent += 1;
+    total.sent += 1;
+    this.#inFlight += 1;
+    const target = this.#pick();
+    this.#pools
+      .get(target.url.origin)!
+      .request({
+        path: target.url.pathname + target.url.search,
+        method: target.method as 'GET',
+        headers: target.headers,
+        body: target.body ?? null,
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
+      })
+      .then(async (response) => {
+        await response.body.dump();
+        const servedBy = response.headers[this.#options.servedByHeader];
+        this.#complete(dueAt, STATUS_CLASS[Math.floor(response.statusCode / 100)], typeof servedBy === 'string' ? servedBy : undefined);
+      })
+      .catch((error: unknown) => this.#fail(classifyError(error)));
+  }
+
+  #pick(): Target {
+    const targets = this.#options.targets;
+    if (targets.length === 1) return targets[0]!;
+    const r = Math.random() * this.#totalWeight;
+    let i = 0;
+    while (this.#cumulativeWeights[i]! <= r) i += 1;
+    return targets[i]!;
+  }
+
+  #complete(dueAt: number, statusClass: StatusClass | undefined, pod: string | undefined): void {
+    const latencyMs = performance.now() - dueAt;
+    for (const [counts, latency] of [
+      [this.#interval.counts, this.#interval.latency],
+      [this.#total.counts, this.#total.latency],
+    ] as const) {
+      counts.completed += 1;
+      if (statusClass) counts.status[statusClass] += 1;
+      if (pod !== undefined) counts.pods[pod] = (counts.pods[pod] ?? 0) + 1;
+      latency.recordMs(latencyMs);
+    }
+    this.#settle();
+  }
+
+  #fail(kind: keyof Counts['errors']): void {
+    this.#interval.counts.errors[kind] += 1;
+    this.#total.counts.errors[kind] += 1;
+    this.#settle();
+  }
+
+  #settle(): void {
+    this.#inFlight -= 1;
+    if (this.#inFlight === 0 && this.#drained) this.#drained();
+  }
+
+  #emitInterval(): void {
+    const now = performance.now();
+    const report: IntervalReport = {
+      t: round((now - this.#startedAt) / 1000, 3),
+      durationS: round((now - this.#interval.startedAt) / 1000, 3),
+      targetRate: round(this.#options.schedule.rateAt((now - this.#startedAt) / 1000), 2),
+      counts: this.#interval.counts,
+      latency: this.#interval.latency.summary(),
+      inFlight: this.#inFlight,
+    };
+    this.#interval.counts = emptyCounts();
+    this.#interval.latency.reset();
+    this.#interval.startedAt = now;
+    if (report.durationS > 0) this.emit('interval', report);
+  }
+
+  #summary(): RunSummary {
+    const durationS = (performance.now() - this.#startedAt) / 1000;
+    const counts = this.#total.counts;
+    // Rates are per second of *scheduling*: the wait for the last responses is not load.
+    const activeS = this.#stoppedAtS ?? this.#options.schedule.durationS;
+    const summary: RunSummary = {
+      durationS: round(durationS, 3),
+      counts,
+      latency: this.#total.latency.summary(),
+      offeredRate: round(counts.offered / activeS, 2),
+      achievedRate: round(counts.completed / activeS, 2),
+      errorRate: counts.offered === 0 ? 0 : round(failures(counts) / counts.offered, 6),
+      stoppedBy: this.#stoppedBy,
+    };
+    this.#interval.latency.destroy();
+    this.#total.latency.destroy();
+    return summary;
+  }
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
