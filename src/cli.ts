@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { hpaCommand } from './cli/hpa-command.ts';
 import { loadCommand } from './cli/load-command.ts';
 import { reportCommand } from './cli/report-command.ts';
 import { SERVICE_VERSION } from './version.ts';
@@ -9,6 +10,7 @@ const program = new Command('podscale')
   .version(SERVICE_VERSION)
   .showHelpAfterError()
   .addCommand(loadCommand())
-  .addCommand(reportCommand());
+  .addCommand(reportCommand())
+  .addCommand(hpaCommand());
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,44 @@
+import { createInterface } from 'node:readline';
+import { decide } from './decide.ts';
+import type { Situation } from './types.ts';
+
+/** Checks the parts of a situation that decide() relies on; the message says what is wrong. */
+export function parseSituation(line: string): Situation {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    throw new Error(`not JSON: ${(error as Error).message}`);
+  }
+  const situation = value as Partial<Situation> | null;
+  if (typeof situation !== 'object' || situation === null || Array.isArray(situation)) throw new Error('a situation must be a JSON object');
+  if (typeof situation.spec !== 'object' || situation.spec === null) throw new Error('spec is required');
+  if (!Number.isInteger(situation.spec.maxReplicas)) throw new Error('spec.maxReplicas must be an integer');
+  if (!Number.isInteger(situation.currentReplicas) || situation.currentReplicas! < 0) throw new Error('currentReplicas must be a whole number');
+  if (typeof situation.now !== 'number') throw new Error('now (seconds) is required');
+  if (situation.pods !== undefined && !Array.isArray(situation.pods)) throw new Error('pods must be a list');
+  return situation as Situation;
+}
+
+/** One output line for one input line: the decision, or {"error": ...}. */
+export function explainLine(line: string): { output: string; ok: boolean } {
+  try {
+    const { recommendation: _recommendation, ...decision } = decide(parseSituation(line));
+    const metrics = decision.metrics.map(({ error: _error, ...metric }) => metric);
+    return { output: JSON.stringify({ ...decision, metrics }), ok: true };
+  } catch (error) {
+    return { output: JSON.stringify({ error: error instanceof Error ? error.message : String(error) }), ok: false };
+  }
+}
+
+/** JSON Lines in, one decision per line out, in order; resolves false if any line failed. */
+export async function explainStream(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<boolean> {
+  let allOk = true;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    if (line.trim() === '') continue;
+    const { output: text, ok } = explainLine(line);
+    allOk &&= ok;
+    output.write(`${text}\n`);
+  }
+  return allOk;
+}

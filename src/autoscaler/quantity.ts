@@ -1,0 +1,38 @@
+/**
+ * Kubernetes quantities as the HPA controller computes with them: int64 milli-units.
+ * MilliValue() rounds up anything finer than a milli-unit, and so does this.
+ */
+const DECIMAL_SUFFIX: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const BINARY_SUFFIX: Record<string, bigint> = { Ki: 1n << 10n, Mi: 1n << 20n, Gi: 1n << 30n, Ti: 1n << 40n, Pi: 1n << 50n, Ei: 1n << 60n };
+
+export type Quantity = string | number;
+
+export function toMilli(quantity: Quantity): number {
+  const text = typeof quantity === 'number' ? numberToDecimal(quantity) : quantity.trim();
+  const match = /^([+-]?)(\d*)(?:\.(\d*))?(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([eE][+-]?\d+)|([numkMGTPE]))?$/.exec(text);
+  if (!match || (match[2] === '' && (match[3] ?? '') === '')) throw new Error(`not a Kubernetes quantity: ${JSON.stringify(quantity)}`);
+  const [, sign, whole = '', fraction = '', binary, exponent, decimal = ''] = match;
+  // value = digits × 10^scale, exactly, as a BigInt and a power of ten.
+  let digits = BigInt(`${whole}${fraction}` || '0');
+  let scale = -fraction.length + 3; // + 3: milli-units
+  if (exponent) scale += Number(exponent.slice(1));
+  else if (!binary) scale += DECIMAL_SUFFIX[decimal]!;
+  if (binary) digits *= BINARY_SUFFIX[binary]!;
+  let milli: bigint;
+  if (scale >= 0) milli = digits * 10n ** BigInt(scale);
+  else {
+    const divisor = 10n ** BigInt(-scale);
+    milli = digits / divisor + (digits % divisor === 0n ? 0n : 1n);
+  }
+  return Number(sign === '-' ? -milli : milli);
+}
+
+function numberToDecimal(value: number): string {
+  if (!Number.isFinite(value)) throw new Error(`not a Kubernetes quantity: ${value}`);
+  return value.toString().replace(/e\+?/, 'e');
+}
+
+/** A milli-value in the canonical form Kubernetes prints: "100", "1500m". */
+export function formatMilli(milli: number): string {
+  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
+}

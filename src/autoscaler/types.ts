@@ -1,0 +1,107 @@
+import type { Quantity } from './quantity.ts';
+
+/** An autoscaling/v2 HorizontalPodAutoscaler spec, minus scaleTargetRef. */
+export interface MetricTarget {
+  type: 'Utilization' | 'Value' | 'AverageValue';
+  averageUtilization?: number;
+  averageValue?: Quantity;
+  value?: Quantity;
+}
+
+export type MetricSpec =
+  | { type: 'Resource'; resource: { name: string; target: MetricTarget } }
+  | { type: 'ContainerResource'; containerResource: { name: string; container: string; target: MetricTarget } }
+  | { type: 'Pods'; pods: { metric: { name: string }; target: MetricTarget } }
+  | { type: 'Object'; object: { metric: { name: string }; target: MetricTarget } }
+  | { type: 'External'; external: { metric: { name: string }; target: MetricTarget } };
+
+export interface ScalingPolicy {
+  type: 'Pods' | 'Percent';
+  value: number;
+  periodSeconds: number;
+}
+
+export interface ScalingRules {
+  stabilizationWindowSeconds?: number;
+  selectPolicy?: 'Max' | 'Min' | 'Disabled';
+  policies?: ScalingPolicy[];
+  tolerance?: Quantity;
+}
+
+export interface HpaSpec {
+  minReplicas?: number;
+  maxReplicas: number;
+  metrics?: MetricSpec[];
+  /** undefined/null: no behavior (the controller's legacy path); {}: autoscaling/v2 defaults. */
+  behavior?: { scaleUp?: ScalingRules; scaleDown?: ScalingRules } | null;
+}
+
+export interface PodInfo {
+  name: string;
+  phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  /** The Ready condition: true, false, or null when the pod has none. */
+  ready?: boolean | null;
+  startTime?: number;
+  readySince?: number;
+  deleting?: boolean;
+  requests?: Record<string, Quantity>;
+  containerRequests?: Record<string, Record<string, Quantity>>;
+}
+
+export interface ResourceSample {
+  value: Quantity;
+  timestamp?: number;
+  window?: number;
+}
+
+export interface Observed {
+  resource?: Record<string, Record<string, Quantity | ResourceSample>>;
+  containerResource?: Record<string, Record<string, Record<string, Quantity | ResourceSample>>>;
+  pods?: Record<string, Record<string, Quantity>>;
+  object?: Record<string, Quantity>;
+  external?: Record<string, Quantity | Quantity[]>;
+}
+
+export interface ScaleEvent {
+  time: number;
+  change: number;
+}
+
+export interface History {
+  recommendations?: { time: number; replicas: number }[];
+  scaleUpEvents?: ScaleEvent[];
+  scaleDownEvents?: ScaleEvent[];
+}
+
+/** Everything the controller sees at one sync: the input of `podscale hpa explain`. */
+export interface Situation {
+  spec: HpaSpec;
+  currentReplicas: number;
+  statusReplicas?: number;
+  now: number;
+  pods?: PodInfo[];
+  metrics?: Observed;
+  history?: History;
+  tolerance?: number;
+  cpuInitializationPeriod?: number;
+  delayOfInitialReadinessStatus?: number;
+  downscaleStabilizationWindow?: number;
+  scaleUpLimitFactor?: number;
+}
+
+export interface MetricProposal {
+  type: MetricSpec['type'];
+  name: string;
+  current: string | null;
+  target: string;
+  proposal: number | null;
+  error?: string;
+}
+
+export interface Decision {
+  desiredReplicas: number;
+  metrics: MetricProposal[];
+  reason: string;
+  /** The recommendation before stabilization and rate limits; the controller remembers it. */
+  recommendation?: number;
+}
