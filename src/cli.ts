@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { hpaCommand } from './cli/hpa-command.ts';
+import { labCommand } from './cli/lab-command.ts';
 import { loadCommand } from './cli/load-command.ts';
 import { reportCommand } from './cli/report-command.ts';
 import { SERVICE_VERSION } from './version.ts';
@@ -11,6 +12,7 @@ const program = new Command('podscale')
   .showHelpAfterError()
   .addCommand(loadCommand())
   .addCommand(reportCommand())
-  .addCommand(hpaCommand());
+  .addCommand(hpaCommand())
+  .addCommand(labCommand());
 
 await program.parseAsync(process.argv);

@@ -185,7 +185,7 @@ export function decide(situation: Situation): Decision {
   const parts: string[] = [];
   if (recommendation > current) parts.push(`${winner!.describe}: above target, proposes ${recommendation}`);
   else if (recommendation < current) parts.push(`all metrics below target (${proposals.map((p) => `${p.name} ${p.current}/${p.target}`).join(', ')}), proposes ${recommendation}`);
-  else parts.push(`metrics within tolerance of target (${proposals.filter((p) => p.current !== null).map((p) => `${p.name} ${p.current}/${p.target}`).join(', ')})`);
+  else parts.push(`no change: ${proposals.filter((p) => p.proposal !== null).map((p) => `${p.name} ${p.current}/${p.target} proposes ${p.proposal}`).join(', ')}`);
   if (normalized.stabilized !== recommendation) {
     const window = recommendation < current ? 'scaleDown' : 'scaleUp';
     parts.push(`held at ${normalized.stabilized} by the ${window} stabilization window`);

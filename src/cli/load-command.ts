@@ -14,7 +14,7 @@ import { durationMs, header, positiveInteger, positiveNumber, ratio, weights } f
 
 export const EXIT_THRESHOLD_FAILED = 2;
 
-interface LoadFlags {
+export interface LoadFlags {
   rate: number;
   duration: number;
   stages?: string;
@@ -33,6 +33,7 @@ interface LoadFlags {
   maxErrorRate?: number;
   maxP99?: number;
   plain?: boolean;
+  maxRequestsPerConnection?: number;
 }
 
 export interface LoadPlan {
@@ -82,14 +83,32 @@ export function thresholdResults(record: Pick<RunRecord, 'summary'>, flags: Pick
   return results;
 }
 
+export interface LoadExtras {
+  /** A replica source other than --watch (the lab passes its own state). */
+  watcher?: ReplicaWatcher;
+  maxRequestsPerConnection?: number;
+  /** Called with the run once it exists, e.g. to stop it when a rollout is over. */
+  onStart?: (run: LoadRun) => void;
+  /** Adds to the record before it is written (the lab adds its HPA decisions). */
+  complete?: (record: RunRecord) => void;
+}
+
 /** Runs a plan to the end (or Ctrl-C), printing as it goes; returns the record and the exit code. */
-export async function executeLoad(plan: LoadPlan, io: { stdout: NodeJS.WriteStream; env: NodeJS.ProcessEnv }): Promise<{ record: RunRecord; exitCode: number }> {
+export async function executeLoad(plan: LoadPlan, io: { stdout: NodeJS.WriteStream; env: NodeJS.ProcessEnv }, extras: LoadExtras = {}): Promise<{ record: RunRecord; exitCode: number }> {
   const { flags } = plan;
   const schedule = new ArrivalSchedule(plan.stages);
-  const watcher = await startWatcher(flags.watch, flags.namespace);
+  const watcher = extras.watcher ?? (await startWatcher(flags.watch, flags.namespace));
   const live = io.stdout.isTTY === true && !io.env.CI && !flags.plain;
   const view = live ? liveView(io.stdout) : plainView(io.stdout);
-  const run = new LoadRun({ targets: plan.targets, schedule, maxInFlight: flags.maxInFlight, connections: flags.connections, timeoutMs: flags.timeout });
+  const run = new LoadRun({
+    targets: plan.targets,
+    schedule,
+    maxInFlight: flags.maxInFlight,
+    connections: flags.connections,
+    timeoutMs: flags.timeout,
+    maxRequestsPerConnection: extras.maxRequestsPerConnection ?? flags.maxRequestsPerConnection ?? 0,
+  });
+  extras.onStart?.(run);
   const timeline: TimelinePoint[] = [];
   run.on('interval', (report) => {
     const replicas = watcher?.current();
@@ -131,6 +150,7 @@ export async function executeLoad(plan: LoadPlan, io: { stdout: NodeJS.WriteStre
     thresholds: [],
   };
   record.thresholds = thresholdResults(record, flags);
+  extras.complete?.(record);
   if (flags.out) await writeFile(flags.out, `${JSON.stringify(record, null, 2)}\n`);
   if (flags.report) await writeFile(flags.report, renderReport(record));
   for (const threshold of record.thresholds.filter((t) => !t.passed)) {
@@ -149,6 +169,7 @@ export function loadCommand(): Command {
     .option('-s, --stages <list>', 'ramps instead of --rate/--duration: DURATION:RATE,... e.g. 30s:50,2m:400,30s:0')
     .option('--max-in-flight <n>', 'outstanding requests at most; a request due beyond it is dropped', positiveInteger, 1000)
     .option('-c, --connections <n>', 'connections per origin', positiveInteger, 64)
+    .option('--max-requests-per-connection <n>', 'reconnect after this many requests, so new pods behind a Service get traffic (default: never)', positiveInteger)
     .addOption(new Option('-t, --timeout <time>', 'per-request timeout').argParser(durationMs).default(10_000, '10s'))
     .option('-X, --method <method>', 'HTTP method', 'GET')
     .addOption(new Option('-H, --header <header>', 'request header "Name: value" (repeatable)').argParser(header).default({}, 'none'))

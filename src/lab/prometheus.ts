@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { stringify } from 'yaml';
+import { GuardedProcess } from './guarded.ts';
 import { freePort, until } from './net.ts';
 
 /** A pod as the shipped scrape config sees it through Kubernetes service discovery. */
@@ -66,19 +65,17 @@ export interface InstantSample {
 /** A real Prometheus server in a temporary data directory, scraping file-discovered targets. */
 export class PrometheusServer {
   readonly url: string;
-  readonly #child: ChildProcess;
+  readonly #process: GuardedProcess;
   readonly #dir: string;
   readonly #targetsFile: string;
-  readonly #exited: Promise<unknown>;
   readonly #stderr: string[] = [];
 
-  private constructor(url: string, child: ChildProcess, dir: string, targetsFile: string) {
+  private constructor(url: string, process: GuardedProcess, dir: string, targetsFile: string) {
     this.url = url;
-    this.#child = child;
+    this.#process = process;
     this.#dir = dir;
     this.#targetsFile = targetsFile;
-    this.#exited = once(child, 'exit');
-    child.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk.toString()));
+    process.guard.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk.toString()));
   }
 
   static async start(shipped: PrometheusConfig, { scrapeInterval = '1s', binary = 'prometheus' } = {}): Promise<PrometheusServer> {
@@ -89,20 +86,26 @@ export class PrometheusServer {
     await writeFile(configFile, stringify(withFileDiscovery(shipped, targetsFile, scrapeInterval)));
     // Prometheus cannot listen on port 0 and report the port back, so pick a free one first.
     const port = await freePort();
-    const child = spawn(
+    // Guarded: Prometheus stops when whoever started it exits, however it exits.
+    const child = new GuardedProcess(
       binary,
       [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      { graceMs: 5000, stdout: 'ignore', stderr: 'pipe' },
     );
     const server = new PrometheusServer(`http://127.0.0.1:${port}`, child, dir, targetsFile);
-    const spawnFailed = once(child, 'error').then(([error]) => Promise.reject(error as Error));
+    const exitedEarly = child.exited.then(({ code }) => Promise.reject(new Error(`prometheus exited with code ${code}`)));
+    exitedEarly.catch(() => undefined); // only the race below cares; a later exit is expected
     try {
-      await Promise.race([spawnFailed, until(async () => (await request(`${server.url}/-/ready`)).statusCode === 200, { timeoutMs: 20_000, what: 'Prometheus to be ready' })]);
+      await Promise.race([exitedEarly, until(async () => (await request(`${server.url}/-/ready`)).statusCode === 200, { timeoutMs: 20_000, what: 'Prometheus to be ready' })]);
     } catch (error) {
       await server.stop();
       throw new Error(`Prometheus did not start: ${(error as Error).message}\n${server.#stderr.join('')}`);
     }
     return server;
+  }
+
+  get pid(): number | undefined {
+    return this.#process.childPid;
   }
 
   get configFile(): string {
@@ -132,11 +135,10 @@ export class PrometheusServer {
   }
 
   async stop(): Promise<void> {
-    const running = this.#child.pid !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
-    if (running) {
-      this.#child.kill('SIGTERM');
-      const killTimer = setTimeout(() => this.#child.kill('SIGKILL'), 5000);
-      await this.#exited;
+    if (this.#process.running) {
+      this.#process.signal('SIGTERM');
+      const killTimer = setTimeout(() => this.#process.signal('SIGKILL'), 5000);
+      await this.#process.exited;
       clearTimeout(killTimer);
     }
     await rm(this.#dir, { recursive: true, force: true });

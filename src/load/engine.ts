@@ -19,6 +19,12 @@ export interface LoadOptions {
   maxInFlight: number;
   /** Connections per origin. */
   connections: number;
+  /**
+   * Close a connection after this many requests (0: never). Kubernetes Services balance
+   * connections, not requests: without recycling, keep-alive connections stay on the pods that
+   * existed when they opened, and pods added by a scale-up receive nothing.
+   */
+  maxRequestsPerConnection?: number;
   timeoutMs: number;
   intervalMs?: number;
   servedByHeader?: string;
@@ -73,13 +79,14 @@ export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
   constructor(options: LoadOptions) {
     super();
     if (options.targets.length === 0) throw new Error('no target URL');
-    this.#options = { intervalMs: 1000, servedByHeader: 'x-served-by', ...options };
+    this.#options = { intervalMs: 1000, servedByHeader: 'x-served-by', maxRequestsPerConnection: 0, ...options };
     let sum = 0;
     this.#cumulativeWeights = options.targets.map((target) => (sum += target.weight));
     this.#totalWeight = sum;
     for (const target of options.targets) {
       if (!this.#pools.has(target.url.origin)) {
-        this.#pools.set(target.url.origin, new Pool(target.url.origin, { connections: options.connections, pipelining: 1 }));
+        const recycle = options.maxRequestsPerConnection ? { maxRequestsPerClient: options.maxRequestsPerConnection } : {};
+        this.#pools.set(target.url.origin, new Pool(target.url.origin, { connections: options.connections, pipelining: 1, ...recycle }));
       }
     }
   }
@@ -101,7 +108,7 @@ export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
 
   /** Stops scheduling new requests (Ctrl-C); run() resolves once the outstanding ones finish. */
   stop(): void {
-    if (this.#timer === undefined && this.#next > this.#options.schedule.totalRequests) return;
+    if (this.#timer === undefined) return;
     this.#stoppedBy = 'interrupted';
     this.#stoppedAtS = Math.max(0.001, (performance.now() - this.#startedAt) / 1000);
     clearTimeout(this.#timer);
@@ -120,8 +127,12 @@ export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
       this.#next += 1;
     }
     if (this.#next > schedule.totalRequests) {
-      this.#timer = undefined;
-      this.#schedulingDone();
+      // A schedule may end with a quiet stage (rate 0): the run lasts until the schedule ends.
+      const remainingMs = Math.max(0, (schedule.durationS - elapsedS) * 1000);
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#schedulingDone();
+      }, remainingMs);
       return;
     }
     const waitMs = (schedule.dueTime(this.#next) - elapsedS) * 1000;
@@ -206,7 +217,8 @@ export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
     this.#interval.counts = emptyCounts();
     this.#interval.latency.reset();
     this.#interval.startedAt = now;
-    if (report.durationS > 0) this.emit('interval', report);
+    // A sliver of an interval at the very end would show absurd per-second rates; the summary has it.
+    if (report.durationS * 1000 >= this.#options.intervalMs / 4) this.emit('interval', report);
   }
 
   #summary(): RunSummary {

@@ -57,9 +57,18 @@ export function reportCharts(record: RunRecord): Chart[] {
     });
   }
   if (pods.length > 0) {
-    charts.push({ title: 'Responses per pod', unit: 'req/s', series: pods.map((pod) => ({ label: pod, values: rate((p) => p.counts.pods[pod] ?? 0) })) });
+    // Connections, not requests, are balanced across pods, so per-second shares jump around; a
+    // 5-second moving average shows the split.
+    charts.push({ title: 'Responses per pod, 5 s average', unit: 'req/s', series: pods.map((pod) => ({ label: pod, values: movingAverage(rate((p) => p.counts.pods[pod] ?? 0), 5) })) });
   }
   return charts;
+}
+
+function movingAverage(values: number[], width: number): number[] {
+  return values.map((_, i) => {
+    const window = values.slice(Math.max(0, i - width + 1), i + 1);
+    return Math.round((window.reduce((a, b) => a + b, 0) / window.length) * 10) / 10;
+  });
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -81,12 +90,12 @@ export function renderReport(record: RunRecord): string {
   ];
   const decisions = record.decisions ?? [];
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>podscale load report</title>
+<html lang="en"><head><meta charset="utf-8"><title>podscale ${decisions.length > 0 ? 'lab' : 'load'} report</title>
 <style>${asset('uplot/dist/uPlot.min.css')}
 body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:20px}table{border-collapse:collapse;margin-bottom:16px}td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 .chart{margin:18px 0}.chart h2{font-size:15px;margin:0 0 4px}</style></head>
-<body><h1>podscale load report</h1>
+<body><h1>podscale ${decisions.length > 0 ? 'lab' : 'load'} report</h1>
 <table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${k === 'targets' ? v : escapeHtml(v)}</td></tr>`).join('')}</table>
 <div id="charts"></div>
 ${decisions.length > 0 ? `<h2>HPA decisions</h2><table><tr><th>t (s)</th><th>replicas</th><th>reason</th></tr>${decisions.map((d) => `<tr><td>${d.t.toFixed(0)}</td><td>${d.from} → ${d.to}</td><td>${escapeHtml(d.reason)}</td></tr>`).join('')}</table>` : ''}

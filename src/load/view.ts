@@ -58,6 +58,19 @@ export function summaryText(summary: RunSummary): string {
   ].join('\n');
 }
 
+/** One line per pod: its share of the responses, and what the HPA last read for it. */
+function podLines(point: TimelinePoint, served: [string, number][], servedTotal: number): string[] {
+  const known = point.replicas?.pods ?? [];
+  const names = [...new Set([...known.map((p) => p.name), ...served.map(([name]) => name)])].sort();
+  return names.map((name) => {
+    const count = served.find(([pod]) => pod === name)?.[1] ?? 0;
+    const pod = known.find((p) => p.name === name);
+    const state = pod ? (pod.deleting ? 'terminating' : pod.ready ? 'ready' : 'not ready') : '';
+    const hpa = pod ? `  hpa reads ${pod.qps === null ? '-' : pod.qps.toFixed(1)} req/s, cpu ${pod.cpuPercent === null ? '-' : `${pod.cpuPercent}%`}` : '';
+    return `  ${name.padEnd(26)} ${state.padEnd(11)} ${bar(servedTotal ? count / servedTotal : 0, 16)} ${String(perSecond(count, point)).padStart(5)}/s${hpa}`;
+  });
+}
+
 function bar(fraction: number, width: number): string {
   const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
   return '█'.repeat(filled) + '░'.repeat(width - filled);
@@ -78,8 +91,9 @@ export function liveView(stream: NodeJS.WriteStream): View {
       ];
       const replicas = replicaText(point);
       if (replicas) lines.push(`scaling   ${replicas}`);
-      if (point.replicas?.reason) lines.push(`          ${point.replicas.reason}`);
-      for (const [pod, count] of pods) lines.push(`  ${pod.padEnd(28)} ${bar(count / podTotal, 20)} ${perSecond(count, point)}/s`);
+      if (point.replicas?.metricsSource) lines.push(`          per-pod rate from ${point.replicas.metricsSource}`);
+      if (point.replicas?.reason) lines.push(`          HPA: ${point.replicas.reason}`);
+      lines.push(...podLines(point, pods, podTotal));
       update(lines.join('\n'));
     },
     finish(summary) {

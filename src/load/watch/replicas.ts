@@ -11,6 +11,10 @@ export interface ReplicaState {
   metrics: { name: string; current: string | null; target: string }[];
   /** The HPA's last decision in words, when the source has one. */
   reason?: string;
+  /** Per pod, what the HPA last read (the lab knows this; a cluster watcher does not). */
+  pods?: { name: string; ready: boolean | null; deleting?: boolean; qps: number | null; cpuPercent: number | null }[];
+  /** Where the per-pod request rate comes from, when the source says. */
+  metricsSource?: string;
 }
 
 export interface ReplicaWatcher {

@@ -1,0 +1,192 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { LabKit } from '../lab/kit.ts';
+import { loadLabKit } from '../lab/kit.ts';
+import { Lab, type HpaOverrides, type LabOptions } from '../lab/lab.ts';
+import type { LoadRun } from '../load/engine.ts';
+import type { RunRecord } from '../load/record.ts';
+import { failures } from '../load/stats.ts';
+import { executeLoad, planLoad, EXIT_THRESHOLD_FAILED, type LoadFlags } from './load-command.ts';
+import { durationMs, positiveInteger, positiveNumber } from './parse.ts';
+
+export const SCENARIOS = ['ramp', 'spike', 'steady'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+/** Load shapes in multiples of the per-pod QPS target, so that they scale whatever the target. */
+export function scenarioStages(scenario: Scenario, qpsTarget: number): string {
+  const t = (multiple: number) => Math.round(multiple * qpsTarget);
+  switch (scenario) {
+    case 'ramp':
+      return `20s:${t(1.5)},60s:${t(7)},45s:${t(7)},20s:0`;
+    case 'spike':
+      return `10s:${t(1)},5s:${t(8)},50s:${t(8)},5s:${t(1)},40s:${t(1)}`;
+    case 'steady':
+      return `10s:${t(3)},80s:${t(3)}`;
+  }
+}
+
+interface LabFlags {
+  scenario?: Scenario;
+  stages?: string;
+  path: string;
+  after?: number;
+  syncPeriod?: number;
+  propagationDelay: number;
+  scrapeInterval?: number;
+  rateWindow?: number;
+  qpsTarget?: number;
+  cpuTarget?: number;
+  min?: number;
+  max?: number;
+  scaleDownWindow?: number;
+  prometheus: boolean;
+  report?: string;
+  out?: string;
+  plain?: boolean;
+  rate: number;
+}
+
+function labOptions(kit: LabKit, flags: LabFlags): LabOptions {
+  const hpa: HpaOverrides = {};
+  if (flags.qpsTarget !== undefined) hpa.qpsTarget = flags.qpsTarget;
+  if (flags.cpuTarget !== undefined) hpa.cpuTarget = flags.cpuTarget;
+  if (flags.min !== undefined) hpa.minReplicas = flags.min;
+  if (flags.max !== undefined) hpa.maxReplicas = flags.max;
+  if (flags.scaleDownWindow !== undefined) hpa.scaleDownWindowS = flags.scaleDownWindow / 1000;
+  return {
+    kit,
+    hpa,
+    propagationDelayMs: flags.propagationDelay,
+    prometheus: flags.prometheus ? 'auto' : 'off',
+    announce: true,
+    ...(flags.syncPeriod !== undefined ? { syncPeriodS: flags.syncPeriod / 1000 } : {}),
+    ...(flags.scrapeInterval !== undefined ? { scrapeIntervalS: flags.scrapeInterval / 1000 } : {}),
+    ...(flags.rateWindow !== undefined ? { rateWindowS: flags.rateWindow / 1000 } : {}),
+  };
+}
+
+function loadFlags(flags: LabFlags, extra: Partial<LoadFlags>): LoadFlags {
+  return {
+    rate: flags.rate,
+    duration: 30_000,
+    maxInFlight: 2000,
+    connections: 32,
+    timeout: 10_000,
+    method: 'GET',
+    header: {},
+    namespace: 'default',
+    ...(flags.plain ? { plain: true } : {}),
+    ...(flags.out ? { out: flags.out } : {}),
+    ...(flags.report ? { report: flags.report } : {}),
+    ...extra,
+  };
+}
+
+/** Starts the lab, with Ctrl-C / SIGTERM / exit wired to stop it and its children. */
+async function withLab<T>(flags: LabFlags, body: (lab: Lab) => Promise<T>): Promise<T> {
+  const kit = loadLabKit();
+  const lab = await Lab.start(labOptions(kit, flags));
+  // Until the body takes over signals (the load run stops cleanly on Ctrl-C), a signal stops the lab.
+  const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    process.stdout.write(`lab: Service ${lab.serviceUrl} · control ${lab.controlUrl} · per-pod rate from ${lab.rates.description}\n`);
+    for (const override of lab.overrides) process.stdout.write(`lab: override ${override}\n`);
+    await lab.waitForReady(lab.deployment.desired);
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+    return await body(lab);
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+    await lab.stop();
+  }
+}
+
+function addDecisions(lab: Lab) {
+  return (record: RunRecord) => {
+    record.decisions = lab.controller.syncs
+      .filter((sync, i, all) => sync.decision.desiredReplicas !== sync.from || i === 0 || all[i - 1]!.decision.reason !== sync.decision.reason)
+      .map((sync) => ({ t: sync.t, from: sync.from, to: sync.decision.desiredReplicas, reason: sync.decision.reason }));
+  };
+}
+
+const labWatcher = (lab: Lab) => ({ current: () => lab.state(), stop: async () => undefined });
+
+export function labCommand(): Command {
+  const command = new Command('lab')
+    .description('watch the HPA scale real podscale processes on this machine: Service proxy, Prometheus, the shipped adapter rule and HPA')
+    .addOption(new Option('--scenario <name>', 'drive load through the Service and watch the replicas').choices(SCENARIOS))
+    .option('-s, --stages <list>', 'custom load shape DURATION:RATE,... (instead of a scenario)')
+    .option('--path <path>', 'request path for the load', '/api/delay?ms=20')
+    .addOption(new Option('--after <time>', 'keep watching this long after the load ends (scale-down)').argParser(durationMs))
+    .addOption(new Option('--sync-period <time>', 'HPA sync period (kube-controller-manager: 15s)').argParser(durationMs))
+    .addOption(new Option('--propagation-delay <time>', 'how late the Service proxy learns endpoint changes').argParser(durationMs).default(2000, '2s'))
+    .addOption(new Option('--scrape-interval <time>', 'override the shipped scrape interval').argParser(durationMs))
+    .addOption(new Option('--rate-window <time>', "override the adapter rule's rate() window").argParser(durationMs))
+    .option('--qps-target <n>', 'override the per-pod requests/s target', positiveNumber)
+    .option('--cpu-target <percent>', 'override the CPU utilization target', positiveInteger)
+    .option('--min <n>', 'override minReplicas', positiveInteger)
+    .option('--max <n>', 'override maxReplicas', positiveInteger)
+    .addOption(new Option('--scale-down-window <time>', 'override the scale-down stabilization window').argParser(durationMs))
+    .option('--no-prometheus', 'use the embedded scraper even if prometheus is installed')
+    .option('--report <file>', 'write the HTML report (load, replicas, HPA decisions)')
+    .option('-o, --out <file>', 'write the run as JSON')
+    .option('--plain', 'one line per second even on a terminal')
+    .option('-r, --rate <rps>', 'request rate for `lab rollout`', positiveNumber, 100)
+    .action(async (flags: LabFlags) => {
+      await withLab(flags, async (lab) => {
+        const stagesText = flags.stages ?? (flags.scenario ? scenarioStages(flags.scenario, qpsTargetOf(lab)) : undefined);
+        if (!stagesText) {
+          process.stdout.write(`lab: running; send load to ${lab.serviceUrl} (e.g. podscale load ${lab.serviceUrl}/api/delay?ms=20 --rate 300 --watch lab); Ctrl-C stops\n`);
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          return;
+        }
+        // A quiet tail to watch the scale-down: drop to 0 at once, then stay there.
+        const stages = flags.after ? `${stagesText}${stagesText.endsWith(':0') ? '' : ',1ms:0'},${flags.after}ms:0` : stagesText;
+        const plan = planLoad([`${lab.serviceUrl}${flags.path}`], loadFlags(flags, { stages }));
+        const { exitCode } = await executeLoad(plan, { stdout: process.stdout, env: process.env }, { watcher: labWatcher(lab), maxRequestsPerConnection: 50, complete: addDecisions(lab) });
+        process.exitCode = exitCode;
+      });
+    });
+
+  command
+    .command('rollout')
+    .description('a rolling update under load, following the Deployment strategy; exits 2 if any request failed')
+    .option('-r, --rate <rps>', 'request rate during the rollout', positiveNumber, 100)
+    .action(async (_options: unknown, sub: Command) => {
+      const flags = sub.optsWithGlobals<LabFlags>();
+      await withLab(flags, async (lab) => {
+        let run: LoadRun | undefined;
+        const plan = planLoad([`${lab.serviceUrl}${flags.path}`], loadFlags(flags, { rate: flags.rate, duration: 600_000 }));
+        const rollout = (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 3000)); // steady traffic first
+          await lab.deployment.rollout((message) => process.stdout.write(`rollout: ${message}\n`));
+          // Let the last old pod finish draining under load.
+          while (lab.deployment.pods.some((pod) => pod.revision < lab.deployment.revision)) await new Promise((resolve) => setTimeout(resolve, 200));
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+          run?.stop();
+        })();
+        const { record, exitCode } = await executeLoad(plan, { stdout: process.stdout, env: process.env }, {
+          watcher: labWatcher(lab),
+          onStart: (started) => (run = started),
+          complete: addDecisions(lab),
+        });
+        await rollout;
+        const failed = failures(record.summary.counts);
+        process.stdout.write(`rollout: revision ${lab.deployment.revision} rolled out under ${flags.rate} req/s: ${record.summary.counts.offered} requests, ${failed} failed\n`);
+        process.exitCode = failed > 0 ? EXIT_THRESHOLD_FAILED : exitCode;
+      });
+    });
+  return command;
+}
+
+function qpsTargetOf(lab: Lab): number {
+  const pods = lab.controller.options.spec.metrics?.find((m) => m.type === 'Pods');
+  const value = pods?.type === 'Pods' ? Number(pods.pods.target.averageValue) : NaN;
+  if (!Number.isFinite(value)) throw new InvalidArgumentError('the HPA has no Pods metric target to size the scenario from; use --stages');
+  return value;
+}
