@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../src/lab/net.ts';
+import type { LabState } from '../../src/lab/lab.ts';
+import { ROOT } from '../helpers/child.ts';
+
+const CLI = join(ROOT, 'dist', 'cli.js');
+const FAST = ['--sync-period', '2s', '--scrape-interval', '1s', '--rate-window', '4s', '--propagation-delay', '300ms', '--plain'];
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `podscale lab` and resolves with its control URL once it has announced itself. */
+async function startLab(args: string[]): Promise<{ child: ChildProcess; controlUrl: string; output: string[] }> {
+  const child = spawn(process.execPath, [CLI, 'lab', ...FAST, ...args], { env: { PATH: process.env.PATH, CI: 'true' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const output: string[] = [];
+  const controlUrl = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output.push(line);
+      const match = /control (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`lab exited early (${code}): ${output.join('\n')}`)));
+  });
+  return { child, controlUrl, output };
+}
+
+async function labPids(controlUrl: string): Promise<number[]> {
+  let state: LabState | undefined;
+  await until(
+    async () => {
+      state = (await (await request(`${controlUrl}/lab/state`)).body.json()) as LabState;
+      return state.pods.length >= 2 && state.pods.every((pod) => pod.pid !== undefined);
+    },
+    { timeoutMs: 30_000, what: 'the lab pods' },
+  );
+  return [...state!.pods.map((pod) => pod.pid!), ...(state!.prometheusPid ? [state!.prometheusPid] : [])];
+}
+
+async function expectAllGone(pids: number[]): Promise<void> {
+  expect(pids.length).toBeGreaterThanOrEqual(2);
+  await until(async () => pids.every((pid) => !alive(pid)), { timeoutMs: 20_000, what: `processes ${pids.join(', ')} to end` });
+}
+
+describe('podscale lab leaves no process behind', () => {
+  it('when it ends normally after a scenario', { timeout: 90_000 }, async () => {
+    const { child, controlUrl, output } = await startLab(['--stages', '3s:20']);
+    const pids = await labPids(controlUrl);
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(0);
+    expect(output.join('\n')).toMatch(/^done after 3\.\ds/m);
+    await expectAllGone(pids);
+  });
+
+  it('on Ctrl-C', { timeout: 90_000 }, async () => {
+    const { child, controlUrl } = await startLab([]);
+    const pids = await labPids(controlUrl);
+    child.kill('SIGINT');
+    await once(child, 'exit');
+    await expectAllGone(pids);
+  });
+
+  it('when the lab itself is killed (SIGKILL)', { timeout: 90_000 }, async () => {
+    const { child, controlUrl } = await startLab([]);
+    const pids = await labPids(controlUrl);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    await expectAllGone(pids);
+  });
+
+  it('podscale load --watch lab follows a running lab', { timeout: 90_000 }, async () => {
+    const { child, controlUrl } = await startLab([]);
+    await labPids(controlUrl);
+    const state = (await (await request(`${controlUrl}/lab/state`)).body.json()) as LabState;
+    const load = spawn(process.execPath, [CLI, 'load', `${state.serviceUrl}/`, '--rate', '20', '--duration', '2s', '--watch', 'lab'], { env: { PATH: process.env.PATH, CI: 'true' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(load);
+    let out = '';
+    load.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const [code] = (await once(load, 'exit')) as [number];
+    expect(code).toBe(0);
+    expect(out).toMatch(/replicas=2\/2/);
+    child.kill('SIGINT');
+    await once(child, 'exit');
+  });
+});
