@@ -15,4 +15,9 @@ const program = new Command('podscale')
   .addCommand(hpaCommand())
   .addCommand(labCommand());
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.stderr.write(`podscale: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}

@@ -142,6 +142,10 @@ export class Lab {
       overrides.push(`adapter rate window ${rateWindowSeconds(rule)}s → ${options.rateWindowS}s`);
       rule = withRateWindow(rule, options.rateWindowS);
     }
+    // The classic "metric not found": a rate() window holding fewer than two scrapes is empty.
+    if (rateWindowSeconds(rule) < 2 * scrapeIntervalS) {
+      throw new Error(`the adapter rate window (${rateWindowSeconds(rule)}s) must span at least two scrape intervals (${scrapeIntervalS}s each), or rate() returns nothing and the HPA sees <unknown>`);
+    }
     const syncPeriodS = options.syncPeriodS ?? 15;
     if (syncPeriodS !== 15) overrides.push(`HPA sync period 15s → ${syncPeriodS}s`);
     const series = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(rule.seriesQuery)![0];
