@@ -5,6 +5,7 @@ import { errorHandler, notFoundHandler } from './errors.ts';
 import { Lifecycle } from './lifecycle.ts';
 import healthPlugin from './plugins/health.ts';
 import metricsPlugin from './plugins/metrics.ts';
+import overloadPlugin from './plugins/overload.ts';
 import responseHeadersPlugin from './plugins/response-headers.ts';
 import { delayRoute } from './routes/delay.ts';
 import { echoRoute } from './routes/echo.ts';
@@ -24,16 +25,15 @@ export interface BuildOptions {
 }
 
 /**
- * Socket timeouts, with the reasoning that sets them:
- * - keep-alive outlives the idle timeout of the load balancers in front (AWS ALB/NLB 60 s, GCP 600 s
- *   uses its own), otherwise the balancer reuses a socket the pod just closed and gets a reset;
- * - headers must arrive within 10 s so slow-header (slowloris) clients cannot hold sockets;
- * - a whole request body must arrive within 30 s — the body limit is small, so that is generous.
+ * Socket timeouts (all from config), with the reasoning behind the defaults:
+ * - keep-alive (65 s) outlives the 60 s idle timeout of common load balancers, so the balancer
+ *   closes first and never sends a request on a socket the pod has just closed;
+ * - headers must arrive within 10 s, so slow-header (slowloris) clients cannot hold sockets;
+ * - a whole request within 30 s — the body limit is small, so that is generous.
+ * Node checks these on an interval (default 30 s); 1 s makes the limits mean what they say.
  */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-export const HEADERS_TIMEOUT_MS = 10_000;
-export const REQUEST_TIMEOUT_MS = 30_000;
 export const MAX_PARAM_LENGTH = 100;
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 
 /** Builds the whole service without listening or touching signals: the factory tests use. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -43,14 +43,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     requestIdHeader: 'x-request-id',
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
     // During close, requests already on open sockets are served (with Connection: close), not 503'd.
     return503OnClosing: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
 
   const lifecycle = new Lifecycle();
   app.decorate('lifecycle', lifecycle);
@@ -58,6 +58,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setNotFoundHandler(notFoundHandler);
 
   await app.register(metricsPlugin, { exposeRoute: config.metricsPort === undefined });
+  await app.register(overloadPlugin, { maxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs });
   await app.register(healthPlugin, { lifecycle });
   await app.register(responseHeadersPlugin, { lifecycle, podName: config.podName });
 

@@ -25,6 +25,10 @@ export const EnvSchema = Type.Object({
   BODY_LIMIT_BYTES: integer(2, 10 * 1024 * 1024, 64 * 1024),
   WORK_MAX_MS: integer(1, 60_000, 1_000),
   DELAY_MAX_MS: integer(0, 600_000, 10_000),
+  KEEP_ALIVE_TIMEOUT_MS: integer(1, 3_600_000, 65_000),
+  HEADERS_TIMEOUT_MS: integer(1, 600_000, 10_000),
+  REQUEST_TIMEOUT_MS: integer(1, 3_600_000, 30_000),
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(0, 600_000, 100),
   POD_NAME: Type.Optional(Type.String({ minLength: 1, maxLength: 253, expected: 'a pod name' })),
   POD_NAMESPACE: Type.Optional(Type.String({ minLength: 1, maxLength: 63, expected: 'a namespace name' })),
 });
@@ -43,6 +47,11 @@ export interface Config {
   bodyLimitBytes: number;
   workMaxMs: number;
   delayMaxMs: number;
+  keepAliveTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Shed requests with 503 + Retry-After while the event loop lags more than this; 0 = never. */
+  overloadMaxEventLoopDelayMs: number;
   podName: string;
   podNamespace: string | undefined;
 }
@@ -73,6 +82,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   const valid = converted as Env;
+  // Node rejects a headers timeout longer than the whole-request timeout.
+  if (valid.HEADERS_TIMEOUT_MS > valid.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(`invalid configuration: HEADERS_TIMEOUT_MS (${valid.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${valid.REQUEST_TIMEOUT_MS})`);
+  }
   return {
     port: valid.PORT,
     host: valid.HOST,
@@ -84,6 +97,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: valid.BODY_LIMIT_BYTES,
     workMaxMs: valid.WORK_MAX_MS,
     delayMaxMs: valid.DELAY_MAX_MS,
+    keepAliveTimeoutMs: valid.KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeoutMs: valid.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: valid.REQUEST_TIMEOUT_MS,
+    overloadMaxEventLoopDelayMs: valid.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
     podName: valid.POD_NAME ?? hostname(),
     podNamespace: valid.POD_NAMESPACE,
   };

@@ -7,6 +7,15 @@ export class BadRequestError extends Error {
   override name = 'BadRequestError';
 }
 
+/**
+ * Fastify's Ajv coerces "1e400" to Infinity and lets it past `maximum` (Infinity % 1 is NaN), so
+ * numeric query parameters are checked for finiteness once more.
+ */
+export function requireFinite(value: number, name: string): number {
+  if (!Number.isFinite(value)) throw new BadRequestError(`${name} must be a finite integer`);
+  return value;
+}
+
 export interface ErrorBody {
   statusCode: number;
   error: string;
@@ -36,7 +45,8 @@ const MAX_ECHOED_URL = 200;
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody {
   const statusCode = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
   void reply.code(statusCode);
-  if (statusCode >= 500) {
+  // 503 is the service shedding load on purpose (plugins/overload.ts): expected, not a fault.
+  if (statusCode >= 500 && statusCode !== 503) {
     request.log.error({ err: error }, 'request failed');
     return { statusCode, error: STATUS_TEXT[500]!, code: 'PODSCALE_INTERNAL', message: 'internal server error' };
   }

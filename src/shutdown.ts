@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 
 export interface ShutdownOptions {
@@ -18,6 +20,7 @@ export interface ShutdownOptions {
  * so new connections keep arriving after the signal. Each phase is logged once.
  */
 export function installGracefulShutdown({ app, logger, delayMs, timeoutMs }: ShutdownOptions): { uninstall(): void } {
+  const connections = trackConnections(app.server);
   let signalledAt = 0;
   const elapsedMs = () => Math.round(performance.now() - signalledAt);
 
@@ -43,10 +46,34 @@ export function installGracefulShutdown({ app, logger, delayMs, timeoutMs }: Shu
 
       // 4. Stop accepting, let in-flight requests finish, close idle keep-alive sockets.
       logger.info({ phase: 'close', elapsedMs: elapsedMs() }, 'shutdown: closing listener, finishing in-flight requests');
-      await app.close();
+      const closing = app.close();
+      const sweeper = setInterval(connections.closeUnanswered, 250);
+      connections.closeUnanswered();
+      await closing;
+      clearInterval(sweeper);
 
       // 5. close-with-grace exits 0 (1 after an uncaught error) once this resolves.
       logger.info({ phase: 'exit', elapsedMs: elapsedMs(), exitCode: err ? 1 : 0 }, 'shutdown: complete');
     },
   );
+}
+
+/**
+ * Connections that hold no request being answered: idle keep-alive sockets, and slow clients whose
+ * request headers never finished. Node stops enforcing headersTimeout once the listener is closed,
+ * so without this a slowloris connection would hold close() until the deadline.
+ */
+function trackConnections(server: Server): { closeUnanswered(): void } {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return {
+    closeUnanswered() {
+      // A socket's current ServerResponse (Node's _httpMessage) exists from the moment its request
+      // headers are complete until the response is finished.
+      for (const socket of sockets) if (!(socket as Socket & { _httpMessage?: unknown })._httpMessage) socket.destroy();
+    },
+  };
 }

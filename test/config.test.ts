@@ -15,6 +15,10 @@ describe('loadConfig', () => {
       bodyLimitBytes: 65536,
       workMaxMs: 1000,
       delayMaxMs: 10000,
+      keepAliveTimeoutMs: 65000,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+      overloadMaxEventLoopDelayMs: 100,
       podName: 'p',
       podNamespace: undefined,
     });
@@ -44,6 +48,10 @@ describe('loadConfig', () => {
   ])('rejects %s=%s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('rejects a headers timeout longer than the request timeout', () => {
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '40000', REQUEST_TIMEOUT_MS: '30000' })).toThrow(/HEADERS_TIMEOUT_MS \(40000\) must not exceed REQUEST_TIMEOUT_MS \(30000\)/);
   });
 
   it('reports every bad variable at once', () => {

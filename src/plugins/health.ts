@@ -16,7 +16,7 @@ async function healthPlugin(app: FastifyInstance, { lifecycle }: HealthPluginOpt
     lifecycle.markListening();
   });
 
-  const probe = { config: { metrics: false as const }, logLevel: 'silent' as const };
+  const probe = { config: { metrics: false as const, alwaysServe: true as const }, logLevel: 'silent' as const };
 
   app.get('/healthz', probe, async () => ({ status: 'ok' }));
 

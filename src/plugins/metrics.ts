@@ -39,7 +39,7 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsPluginOptions
     done();
   });
 
-  if (options.exposeRoute) app.get('/metrics', { config: { metrics: false } }, scrapeHandler(registries));
+  if (options.exposeRoute) app.get('/metrics', { config: { metrics: false, alwaysServe: true } }, scrapeHandler(registries));
 }
 
 /** Serves a scrape in the format the Accept header asks for; also used by the metrics-only server. */

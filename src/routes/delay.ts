@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { requireFinite } from '../errors.ts';
 
 export interface DelayRouteOptions {
   maxMs: number;
@@ -13,7 +14,8 @@ export const delayRoute: FastifyPluginAsyncTypebox<DelayRouteOptions> = async (a
     response: { 200: Type.Object({ delayedMs: Type.Integer() }) },
   };
   app.get('/api/delay', { schema }, async (request) => {
-    await sleep(request.query.ms);
-    return { delayedMs: request.query.ms };
+    const ms = requireFinite(request.query.ms, 'querystring/ms');
+    await sleep(ms);
+    return { delayedMs: ms };
   });
 };

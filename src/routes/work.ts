@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { requireFinite } from '../errors.ts';
 
 export interface WorkRouteOptions {
   maxMs: number;
@@ -26,8 +27,9 @@ export const workRoute: FastifyPluginAsyncTypebox<WorkRouteOptions> = async (app
     response: { 200: Type.Object({ requestedMs: Type.Integer(), tookMs: Type.Number(), rounds: Type.Integer() }) },
   };
   app.get('/api/work', { schema }, async (request) => {
+    const ms = requireFinite(request.query.ms, 'querystring/ms');
     const started = performance.now();
-    const rounds = burnCpu(request.query.ms);
-    return { requestedMs: request.query.ms, tookMs: Math.round((performance.now() - started) * 100) / 100, rounds };
+    const rounds = burnCpu(ms);
+    return { requestedMs: ms, tookMs: Math.round((performance.now() - started) * 100) / 100, rounds };
   });
 };

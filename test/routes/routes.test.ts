@@ -53,6 +53,8 @@ describe('GET /api/work', () => {
     ['ms=201', /querystring\/ms must be <= 200/],
     ['ms=abc', /querystring\/ms must be integer/],
     ['ms=1.5', /querystring\/ms must be integer/],
+    ['ms=1e400', /querystring\/ms must be a finite integer/],
+    ['ms=-1e400', /querystring\/ms must be (a finite integer|>= 1)/],
   ])('rejects %s with a 400 naming the parameter', async (query, message) => {
     expectClientError(await get(`/api/work?${query}`), 400, message);
   });
@@ -75,6 +77,7 @@ describe('GET /api/delay', () => {
     ['ms=-1', /querystring\/ms must be >= 0/],
     ['ms=501', /querystring\/ms must be <= 500/],
     ['ms=', /querystring\/ms must be integer/],
+    ['ms=1e400', /querystring\/ms must be a finite integer/],
   ])('rejects %s with a 400 naming the parameter', async (query, message) => {
     expectClientError(await get(`/api/delay?${query}`), 400, message);
   });

@@ -1,0 +1,111 @@
+/**
+ * Soak: the built service at ~70 % of its capacity for a bounded time, sampling RSS and event-loop
+ * lag, to show there is no growth trend and no error. `npm run soak` runs 3 minutes and writes
+ * bench/results/soak.json; the test suite runs a 20-second version.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import pidusage from 'pidusage';
+import { request } from 'undici';
+import { LoadRun } from '../src/load/engine.ts';
+import { ArrivalSchedule, constantRate } from '../src/load/schedule.ts';
+import { failures } from '../src/load/stats.ts';
+
+export interface SoakOptions {
+  url: string;
+  pid: number;
+  seconds: number;
+  sampleEverySeconds: number;
+  path?: string;
+}
+
+export interface SoakSample {
+  t: number;
+  rssMiB: number;
+  eventLoopLagP99Ms: number;
+}
+
+export interface SoakResult {
+  capacityRps: number;
+  rate: number;
+  seconds: number;
+  requests: number;
+  failed: number;
+  p99Ms: number;
+  samples: SoakSample[];
+  /** Least-squares slope over the second half of the run (after warm-up). */
+  rssSlopeMiBPerMin: number;
+  lagSlopeMsPerMin: number;
+}
+
+function slope(points: [number, number][]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const num = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  return den === 0 ? 0 : num / den;
+}
+
+async function lagP99Ms(url: string): Promise<number> {
+  const text = await (await request(`${url}/metrics`)).body.text();
+  const family = parsePrometheusTextFormat(text).find((f) => f.name === 'nodejs_eventloop_lag_p99_seconds');
+  return Number(family?.metrics[0]?.value ?? 0) * 1000;
+}
+
+function loadRun(url: string, rate: number, seconds: number): LoadRun {
+  return new LoadRun({ targets: [{ url: new URL(url), method: 'GET', headers: {}, weight: 1 }], schedule: new ArrivalSchedule(constantRate(rate, seconds)), maxInFlight: 256, connections: 64, timeoutMs: 5000 });
+}
+
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  const target = `${options.url}${options.path ?? '/api/work?ms=1'}`;
+  // Capacity: what completes when far more is offered than can be served.
+  const probe = await loadRun(target, 5000, 4).run();
+  const capacityRps = probe.achievedRate;
+  const rate = Math.round(capacityRps * 0.7);
+  const samples: SoakSample[] = [];
+  const startedAt = performance.now();
+  const sample = async () => {
+    samples.push({ t: (performance.now() - startedAt) / 1000, rssMiB: (await pidusage(options.pid)).memory / 2 ** 20, eventLoopLagP99Ms: await lagP99Ms(options.url) });
+  };
+  await sample();
+  const timer = setInterval(() => void sample(), options.sampleEverySeconds * 1000);
+  const summary = await loadRun(target, rate, options.seconds).run();
+  clearInterval(timer);
+  await sample();
+  const late = samples.filter((s) => s.t >= options.seconds / 2);
+  return {
+    capacityRps,
+    rate,
+    seconds: options.seconds,
+    requests: summary.counts.offered,
+    failed: failures(summary.counts),
+    p99Ms: summary.latency.p99,
+    samples: samples.map((s) => ({ t: Math.round(s.t * 10) / 10, rssMiB: Math.round(s.rssMiB * 10) / 10, eventLoopLagP99Ms: Math.round(s.eventLoopLagP99Ms * 100) / 100 })),
+    rssSlopeMiBPerMin: slope(late.map((s) => [s.t / 60, s.rssMiB])),
+    lagSlopeMsPerMin: slope(late.map((s) => [s.t / 60, s.eventLoopLagP99Ms])),
+  };
+}
+
+// `node bench/soak.ts [seconds]`
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { spawnService } = await import('../test/helpers/child.ts');
+  const seconds = Number(process.argv[2] ?? 180);
+  const service = await spawnService({ SHUTDOWN_DELAY_MS: '0' });
+  try {
+    const result = await runSoak({ url: service.url, pid: service.process.child.pid!, seconds, sampleEverySeconds: 5 });
+    const dir = fileURLToPath(new URL('./results/', import.meta.url));
+    await mkdir(dir, { recursive: true });
+    await writeFile(`${dir}soak.json`, `${JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2)}\n`);
+    const first = result.samples[0]!;
+    const last = result.samples.at(-1)!;
+    console.log(
+      `soak ${seconds}s at ${result.rate} req/s (70 % of ${Math.round(result.capacityRps)}): ${result.requests} requests, ${result.failed} failed, p99 ${result.p99Ms.toFixed(1)} ms; ` +
+        `RSS ${first.rssMiB} → ${last.rssMiB} MiB (slope ${result.rssSlopeMiBPerMin.toFixed(2)} MiB/min), lag p99 ${first.eventLoopLagP99Ms} → ${last.eventLoopLagP99Ms} ms`,
+    );
+  } finally {
+    await service.process.stop();
+  }
+}

@@ -1,0 +1,47 @@
+import { Pool, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type RunningApp } from '../helpers/app.ts';
+import { scrapeParsed, seriesCount } from '../helpers/metrics.ts';
+
+let running: RunningApp;
+beforeAll(async () => {
+  running = await startApp({ OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0' });
+});
+afterAll(() => running.close());
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND', 'MKCOL', 'PURGE', 'LOCK', 'SEARCH'];
+
+describe('metrics under attack', () => {
+  it('100 000 distinct random paths and methods leave the series count constant; /metrics stays fast', { timeout: 120_000 }, async () => {
+    // One request per method first, so every series the flood can create exists before "before".
+    for (const method of METHODS) await (await request(`${running.url}/seed`, { method })).body.dump();
+    const before = await scrapeParsed(running.url);
+    const pool = new Pool(running.url, { connections: 32 });
+    const total = 100_000;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < total) {
+          const i = next++;
+          const response = await pool.request({ path: `/${i.toString(36)}/${Math.random().toString(36).slice(2)}?${i}`, method: METHODS[i % METHODS.length] as 'GET' });
+          await response.body.dump();
+        }
+      }),
+    );
+    await pool.close();
+    const after = await scrapeParsed(running.url);
+    const scrapeMs: number[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const t = performance.now();
+      await (await request(`${running.url}/metrics`)).body.text();
+      scrapeMs.push(performance.now() - t);
+    }
+    scrapeMs.sort((a, b) => a - b);
+    const beforeSeries = seriesCount(before, 'http_requests_total');
+    const afterSeries = seriesCount(after, 'http_requests_total');
+    console.info(`metrics attack: ${total} random paths × ${METHODS.length} methods: series ${beforeSeries} → ${afterSeries}; /metrics median ${scrapeMs[10]!.toFixed(2)} ms`);
+    expect(afterSeries).toBe(beforeSeries);
+    expect(seriesCount(after, 'http_request_duration_seconds')).toBe(seriesCount(before, 'http_request_duration_seconds'));
+    expect(scrapeMs[10]!).toBeLessThan(20);
+  });
+});
