@@ -6,6 +6,8 @@ import { emptyCounts, failures, LatencyHistogram, type Counts, type LatencyMs, t
 
 export interface Target {
   url: URL;
+  /** url.pathname + url.search, computed once. */
+  path?: string;
   method: string;
   headers: Record<string, string>;
   body?: string;
@@ -61,6 +63,7 @@ const STATUS_CLASS: Record<number, StatusClass> = { 2: '2xx', 3: '3xx', 4: '4xx'
  */
 export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
   readonly #options: Required<LoadOptions>;
+  readonly #servedByHeader: Buffer;
   readonly #pools = new Map<string, Pool>();
   readonly #cumulativeWeights: number[];
   readonly #totalWeight: number;
@@ -80,8 +83,10 @@ export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
     super();
     if (options.targets.length === 0) throw new Error('no target URL');
     this.#options = { intervalMs: 1000, servedByHeader: 'x-served-by', maxRequestsPerConnection: 0, ...options };
+    this.#servedByHeader = Buffer.from(this.#options.servedByHeader.toLowerCase());
     let sum = 0;
     this.#cumulativeWeights = options.targets.map((target) => (sum += target.weight));
+    for (const target of options.targets) target.path = target.url.pathname + target.url.search;
     this.#totalWeight = sum;
     for (const target of options.targets) {
       if (!this.#pools.has(target.url.origin)) {
@@ -153,21 +158,32 @@ export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
     total.sent += 1;
     this.#inFlight += 1;
     const target = this.#pick();
-    this.#pools
-      .get(target.url.origin)!
-      .request({
-        path: target.url.pathname + target.url.search,
+    // dispatch() with undici's raw handler instead of request(): no body stream, promise or header
+    // object per request, and undici's own coarse timers for the timeout — the generator must
+    // outrun the server it measures.
+    let statusClass: StatusClass | undefined;
+    let servedBy: string | undefined;
+    this.#pools.get(target.url.origin)!.dispatch(
+      {
+        path: target.path!,
         method: target.method as 'GET',
         headers: target.headers,
         body: target.body ?? null,
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
-      })
-      .then(async (response) => {
-        await response.body.dump();
-        const servedBy = response.headers[this.#options.servedByHeader];
-        this.#complete(dueAt, STATUS_CLASS[Math.floor(response.statusCode / 100)], typeof servedBy === 'string' ? servedBy : undefined);
-      })
-      .catch((error: unknown) => this.#fail(classifyError(error)));
+        headersTimeout: this.#options.timeoutMs,
+        bodyTimeout: this.#options.timeoutMs,
+      },
+      {
+        onConnect: () => undefined,
+        onHeaders: (statusCode: number, rawHeaders: Buffer[]) => {
+          statusClass = STATUS_CLASS[Math.floor(statusCode / 100)];
+          servedBy = findHeader(rawHeaders, this.#servedByHeader);
+          return true;
+        },
+        onData: () => true,
+        onComplete: () => this.#complete(dueAt, statusClass, servedBy),
+        onError: (error: Error) => this.#fail(classifyError(error)),
+      },
+    );
   }
 
   #pick(): Target {
@@ -180,15 +196,12 @@ export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
   }
 
   #complete(dueAt: number, statusClass: StatusClass | undefined, pod: string | undefined): void {
-    const latencyMs = performance.now() - dueAt;
-    for (const [counts, latency] of [
-      [this.#interval.counts, this.#interval.latency],
-      [this.#total.counts, this.#total.latency],
-    ] as const) {
+    // Latency goes into the interval's histogram only; it is folded into the total each interval.
+    this.#interval.latency.recordMs(performance.now() - dueAt);
+    for (const counts of [this.#interval.counts, this.#total.counts]) {
       counts.completed += 1;
       if (statusClass) counts.status[statusClass] += 1;
       if (pod !== undefined) counts.pods[pod] = (counts.pods[pod] ?? 0) + 1;
-      latency.recordMs(latencyMs);
     }
     this.#settle();
   }
@@ -214,6 +227,7 @@ export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
       latency: this.#interval.latency.summary(),
       inFlight: this.#inFlight,
     };
+    this.#total.latency.add(this.#interval.latency);
     this.#interval.counts = emptyCounts();
     this.#interval.latency.reset();
     this.#interval.startedAt = now;
@@ -239,6 +253,15 @@ export class LoadRun extends EventEmitter<{ interval: [IntervalReport] }> {
     this.#total.latency.destroy();
     return summary;
   }
+}
+
+/** One header's value from undici's raw [name, value, …] list, without parsing the others. */
+function findHeader(rawHeaders: Buffer[], lowerName: Buffer): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === lowerName.length && name.toString('latin1').toLowerCase() === lowerName.toString('latin1')) return rawHeaders[i + 1]!.toString();
+  }
+  return undefined;
 }
 
 function round(value: number, digits: number): number {

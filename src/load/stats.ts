@@ -75,6 +75,10 @@ export class LatencyHistogram {
     this.#histogram.reset();
   }
 
+  add(other: LatencyHistogram): void {
+    this.#histogram.add(other.#histogram);
+  }
+
   destroy(): void {
     this.#histogram.destroy();
   }

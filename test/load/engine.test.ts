@@ -118,12 +118,13 @@ describe('errors by kind', () => {
   });
 
   it('counts timeouts when the handler is slower than --timeout', async () => {
-    const server = await httpServer((_req, res) => setTimeout(() => res.end('late'), 1000));
+    const server = await httpServer((_req, res) => setTimeout(() => res.end('late'), 3000));
     servers.push(server);
     const { run } = load(server.url, { rate: 50, seconds: 0.4, timeoutMs: 200 });
     const summary = await run.run();
     expect(summary.counts.errors.timeout).toBe(20);
-    expect(summary.durationS).toBeLessThan(1);
+    // undici's timers are coarse (hundreds of ms), but the run ends long before the handler would.
+    expect(summary.durationS).toBeLessThan(2);
   });
 
   it('counts 503s as 5xx', async () => {
