@@ -16,6 +16,7 @@ import { Histogram, Counter, Registry, collectDefaultMetrics } from 'prom-client
 import { request } from 'undici';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { negotiate } from '../src/metrics/exposition.ts';
 import { freePort, until } from '../src/lab/net.ts';
 import type { RunRecord } from '../src/load/record.ts';
 
@@ -161,7 +162,7 @@ async function scrapeTime() {
     await registry.metrics();
     if (i >= 20) baseline.push(performance.now() - started);
     started = performance.now();
-    await app2.metrics.registries.text.metrics();
+    await negotiate(app2.metrics.requests, app2.metrics.registries, undefined).render();
     if (i >= 20) ours.push(performance.now() - started);
   }
   await app2.close();

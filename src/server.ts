@@ -26,7 +26,7 @@ installGracefulShutdown({ app, logger, delayMs: config.shutdownDelayMs, timeoutM
 
 try {
   if (config.metricsPort !== undefined) {
-    const metricsServer = buildMetricsServer(app.metrics.registries);
+    const metricsServer = buildMetricsServer(app.metrics.requests, app.metrics.registries);
     app.addHook('onClose', async () => metricsServer.close());
     await metricsServer.listen({ port: config.metricsPort, host: config.host });
     logger.info({ port: config.metricsPort }, 'metrics listening on their own port');

@@ -25,15 +25,23 @@ export interface SeriesLabels {
   code: string;
 }
 
+/** Label values escape backslash, double quote and newline in both exposition formats. */
+export function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
 export class Series {
   count = 0;
   sum = 0;
   /** Non-cumulative: bucketCounts[i] counts observations in (bound[i-1], bound[i]]; last is +Inf. */
   readonly bucketCounts = new Float64Array(DURATION_BUCKETS.length + 1);
   readonly labels: SeriesLabels;
+  /** `method="GET",path="/x",code="200"`, escaped once for every scrape to reuse. */
+  readonly labelText: string;
 
   constructor(labels: SeriesLabels) {
     this.labels = labels;
+    this.labelText = `method="${escapeLabel(labels.method)}",path="${escapeLabel(labels.path)}",code="${escapeLabel(labels.code)}"`;
   }
 
   observe(seconds: number): void {

@@ -23,7 +23,7 @@ export interface MetricsPluginOptions {
 
 async function metricsPlugin(app: FastifyInstance, options: MetricsPluginOptions): Promise<void> {
   const requests = new RequestMetrics();
-  const registries = createRegistries(requests);
+  const registries = createRegistries();
   app.decorate('metrics', { requests, registries });
 
   // Resolve each route's series once, at registration, so a request needs no string keys.
@@ -39,15 +39,15 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsPluginOptions
     done();
   });
 
-  if (options.exposeRoute) app.get('/metrics', { config: { metrics: false, alwaysServe: true } }, scrapeHandler(registries));
+  if (options.exposeRoute) app.get('/metrics', { config: { metrics: false, alwaysServe: true } }, scrapeHandler(requests, registries));
 }
 
 /** Serves a scrape in the format the Accept header asks for; also used by the metrics-only server. */
-export function scrapeHandler(registries: MetricsRegistries) {
+export function scrapeHandler(requests: RequestMetrics, registries: MetricsRegistries) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
-    const registry = negotiate(registries, request.headers.accept);
-    void reply.type(registry.contentType);
-    return registry.metrics();
+    const scrape = negotiate(requests, registries, request.headers.accept);
+    void reply.type(scrape.contentType);
+    return scrape.render();
   };
 }
 
