@@ -40,6 +40,13 @@ if $with_prometheus && ! command -v promtool >/dev/null 2>&1; then
   fi
 fi
 
+if $with_prometheus && ! command -v kubectl >/dev/null 2>&1; then
+  # The kit's tests build k8s/ with `kubectl kustomize` (kustomize components need kubectl >= 1.21;
+  # Debian's kubernetes-client package is older): install kubectl from your cloud SDK or dl.k8s.io.
+  echo "setup: the tests need kubectl >= 1.21 on PATH (for kubectl kustomize)" >&2
+  exit 1
+fi
+
 echo "setup: node $(node --version), npm $(npm --version)"
 npm ci --no-fund --no-audit
 npm run build
