@@ -36,6 +36,8 @@ describe('loadConfig', () => {
   it.each([
     ['PORT', 'http', /PORT must be an integer from 0 to 65535, got "http"/],
     ['PORT', '70000', /PORT must be an integer from 0 to 65535, got "70000"/],
+    ['PORT', '80.5', /PORT must be an integer from 0 to 65535, got "80.5"/],
+    ['PORT', '1e400', /PORT must be an integer from 0 to 65535, got "1e400"/],
     ['METRICS_PORT', '-1', /METRICS_PORT must be an integer from 0 to 65535/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/],
     ['LOG_REQUESTS', 'maybe', /LOG_REQUESTS must be true or false, got "maybe"/],
