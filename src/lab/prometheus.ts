@@ -69,6 +69,7 @@ export class PrometheusServer {
   readonly #dir: string;
   readonly #targetsFile: string;
   readonly #stderr: string[] = [];
+  #lastTargets = '[]';
 
   private constructor(url: string, process: GuardedProcess, dir: string, targetsFile: string) {
     this.url = url;
@@ -112,11 +113,13 @@ export class PrometheusServer {
     return join(this.#dir, 'prometheus.yml');
   }
 
-  /** Replaces the target list; written atomically, since Prometheus watches the file. */
+  /** Replaces the target list; written atomically, and only when it changed (each write makes Prometheus re-sync its scrape pools). */
   async setTargets(targets: ScrapeTarget[]): Promise<void> {
-    const groups = targets.map((target) => ({ targets: [target.address], labels: discoveredLabels(target) }));
+    const text = JSON.stringify(targets.map((target) => ({ targets: [target.address], labels: discoveredLabels(target) })));
+    if (text === this.#lastTargets) return;
+    this.#lastTargets = text;
     const temporary = `${this.#targetsFile}.tmp`;
-    await writeFile(temporary, JSON.stringify(groups));
+    await writeFile(temporary, text);
     await rename(temporary, this.#targetsFile);
   }
 

@@ -78,14 +78,26 @@ describe('podscale lab, end to end', () => {
   });
 
   it('Prometheus and the embedded scraper agree on per-pod rates within 10 %', { timeout: 120_000 }, async () => {
-    const lab = await startLab({ hpa: { qpsTarget: 10_000 } });
-    const embedded = new EmbeddedRateSource({ rule: lab.options.kit.adapterRule, series: 'http_requests_total', namespace: 'podscale', scrapeIntervalS: 1, windowS: 4 });
+    // A 10 s window (10 scrapes) and connections recycled every 5 requests, so that both sources
+    // read a steady per-pod rate rather than the phase of connection-level bursts.
+    const lab = await startLab({ hpa: { qpsTarget: 10_000 }, rateWindowS: 10 });
+    const embedded = new EmbeddedRateSource({ rule: lab.options.kit.adapterRule, series: 'http_requests_total', namespace: 'podscale', scrapeIntervalS: 1, windowS: 10 });
     try {
       await embedded.setTargets(lab.deployment.pods.map((pod) => ({ pod: pod.name, port: pod.port })));
-      const { done } = load(lab, '/api/delay?ms=5', '1ms:80,10s:80');
-      await new Promise((resolve) => setTimeout(resolve, 8000));
+      const { done } = load(lab, '/api/delay?ms=5', '1ms:80,18s:80', 5);
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
       const names = lab.deployment.pods.map((pod) => pod.name);
-      const [fromPrometheus, fromEmbedded] = await Promise.all([lab.rates.perPodRate(names), embedded.perPodRate(names)]);
+      // Three readings a second apart, averaged per pod: each source samples at its own phase.
+      const fromPrometheus = new Map<string, number>();
+      const fromEmbedded = new Map<string, number>();
+      for (let i = 0; i < 3; i += 1) {
+        const [p, e] = await Promise.all([lab.rates.perPodRate(names), embedded.perPodRate(names)]);
+        for (const name of names) {
+          fromPrometheus.set(name, (fromPrometheus.get(name) ?? 0) + p.get(name)! / 3);
+          fromEmbedded.set(name, (fromEmbedded.get(name) ?? 0) + e.get(name)! / 3);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
       console.info(`per-pod rate, Prometheus vs embedded: ${JSON.stringify(Object.fromEntries(names.map((n) => [n, [fromPrometheus.get(n)?.toFixed(1), fromEmbedded.get(n)?.toFixed(1)]])))}`);
       for (const name of names) {
         const a = fromPrometheus.get(name)!;
