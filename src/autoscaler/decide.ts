@@ -13,7 +13,7 @@ import {
   usageRatioReplicas,
   type CalculatorContext,
 } from './replica-calculator.ts';
-import type { Decision, MetricProposal, MetricSpec, Situation } from './types.ts';
+import type { Decision, MetricProposal, MetricSpec, MetricTarget, Situation } from './types.ts';
 
 /** autoscaling/v2 defaulting: an HPA without metrics scales on CPU at 80 %. */
 const DEFAULT_METRICS: MetricSpec[] = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
@@ -24,21 +24,26 @@ interface Computed {
   describe: string;
 }
 
-function metricName(spec: MetricSpec): string {
+/** The part of a metric spec every type has: what it names and its target. */
+function metricSource(spec: MetricSpec): { name: string; target: MetricTarget } | undefined {
   switch (spec.type) {
     case 'Resource':
-      return spec.resource.name;
+      return spec.resource;
     case 'ContainerResource':
-      return spec.containerResource.name;
+      return spec.containerResource;
     case 'Pods':
-      return spec.pods.metric.name;
+      return { name: spec.pods.metric.name, target: spec.pods.target };
     case 'Object':
-      return spec.object.metric.name;
+      return { name: spec.object.metric.name, target: spec.object.target };
     case 'External':
-      return spec.external.metric.name;
+      return { name: spec.external.metric.name, target: spec.external.target };
     default:
-      return String((spec as { type?: unknown }).type ?? 'unknown');
+      return undefined;
   }
+}
+
+function metricName(spec: MetricSpec): string {
+  return metricSource(spec)?.name ?? String((spec as { type?: unknown }).type ?? 'unknown');
 }
 
 function fetched<T>(value: T | undefined, what: string): T {
@@ -197,18 +202,7 @@ export function decide(situation: Situation): Decision {
 }
 
 function targetText(spec: MetricSpec): string {
-  const target =
-    spec.type === 'Resource'
-      ? spec.resource.target
-      : spec.type === 'ContainerResource'
-        ? spec.containerResource.target
-        : spec.type === 'Pods'
-          ? spec.pods.target
-          : spec.type === 'Object'
-            ? spec.object.target
-            : spec.type === 'External'
-              ? spec.external.target
-              : undefined;
+  const target = metricSource(spec)?.target;
   if (!target) return '?';
   if (target.averageValue !== undefined) return formatMilli(toMilli(target.averageValue));
   if (target.averageUtilization !== undefined) return String(target.averageUtilization);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { decide } from '../autoscaler/decide.ts';
 import type { Decision, History, HpaSpec, Observed, PodInfo } from '../autoscaler/types.ts';
 import type { LabDeployment } from './deployment.ts';
+import type { CpuSample } from './pod.ts';
 import type { PodRateSource } from './rates.ts';
 
 export interface ControllerOptions {
@@ -73,11 +74,12 @@ export class LabController extends EventEmitter<{ sync: [SyncRecord] }> {
       requests: { cpu: `${this.options.cpuRequestMilli}m` },
     }));
     const observed: Observed = {};
-    const cpu: Record<string, { value: string; timestamp: number; window: number }> = {};
+    const cpuSamples = new Map<string, CpuSample>();
     for (const pod of pods) {
       const sample = await pod.sampleCpu();
-      if (sample) cpu[pod.name] = { value: `${sample.milliCores}m`, timestamp: sample.timestamp, window: sample.window };
+      if (sample) cpuSamples.set(pod.name, sample);
     }
+    const cpu = Object.fromEntries([...cpuSamples].map(([pod, s]) => [pod, { value: `${s.milliCores}m`, timestamp: s.timestamp, window: s.window }]));
     observed.resource = { cpu };
     let qps = new Map<string, number>();
     try {
@@ -101,7 +103,7 @@ export class LabController extends EventEmitter<{ sync: [SyncRecord] }> {
         name: pod.name,
         ready: pod.ready,
         qps: qps.get(pod.name) ?? null,
-        cpuPercent: cpu[pod.name] ? Math.round((Number.parseInt(cpu[pod.name]!.value, 10) / this.options.cpuRequestMilli) * 100) : null,
+        cpuPercent: cpuSamples.has(pod.name) ? Math.round((cpuSamples.get(pod.name)!.milliCores / this.options.cpuRequestMilli) * 100) : null,
       })),
     };
     this.syncs.push(record);

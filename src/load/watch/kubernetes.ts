@@ -52,10 +52,16 @@ interface WatchedState {
   hpa?: HpaObject;
 }
 
-function metricName(metric: MetricSpec | MetricStatus): string {
-  const body = metric.resource ?? metric.containerResource ?? metric.pods?.metric ?? metric.object?.metric ?? metric.external?.metric;
-  return body?.name ?? metric.type;
+/** The type-specific part of a metric spec or status: its name, and its target or current value. */
+function sourceOf(metric: MetricSpec | MetricStatus): { name: string; value: MetricTarget | MetricValue } | undefined {
+  const named = metric.resource ?? metric.containerResource;
+  const byMetric = metric.pods ?? metric.object ?? metric.external;
+  const body = named ?? byMetric;
+  if (!body) return undefined;
+  return { name: named ? named.name : byMetric!.metric.name, value: 'target' in body ? body.target : body.current };
 }
+
+const metricName = (metric: MetricSpec | MetricStatus): string => sourceOf(metric)?.name ?? metric.type;
 
 function formatTarget(target: MetricTarget | MetricValue): string {
   if (target.averageUtilization !== undefined) return `${target.averageUtilization}%`;
@@ -84,11 +90,11 @@ export function toReplicaState(state: WatchedState): ReplicaState | undefined {
     desired: deployment.spec?.replicas ?? 0,
     ready: deployment.status?.readyReplicas ?? 0,
     metrics: (state.hpa?.spec.metrics ?? []).map((spec) => {
-      const name = metricName(spec);
+      const source = sourceOf(spec);
+      const name = source?.name ?? spec.type;
       const status = current.find((m) => m.type === spec.type && metricName(m) === name);
-      const body = spec.resource ?? spec.containerResource ?? spec.pods ?? spec.object ?? spec.external;
-      const statusBody = status?.resource ?? status?.containerResource ?? status?.pods ?? status?.object ?? status?.external;
-      return { name, current: statusBody ? formatTarget(statusBody.current) : null, target: body ? formatTarget(body.target) : '?' };
+      const currentValue = status ? sourceOf(status)?.value : undefined;
+      return { name, current: currentValue ? formatTarget(currentValue) : null, target: source ? formatTarget(source.value) : '?' };
     }),
   };
 }
