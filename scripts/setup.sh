@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine: Node.js 24, the npm dependencies, the build, and (with
-# --with-prometheus) the Prometheus server and promtool that the tests and the lab use.
+# --with-prometheus) the Prometheus server and promtool that the tests and the lab use, and (with
+# --with-cluster) the real control plane's programs, built from upstream Go modules into ~/.cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 with_prometheus=false
+with_cluster=false
 for arg in "$@"; do
   case "$arg" in
     --with-prometheus) with_prometheus=true ;;
-    *) echo "setup.sh: unknown option $arg (known: --with-prometheus)" >&2; exit 1 ;;
+    --with-cluster) with_cluster=true ;;
+    *) echo "setup.sh: unknown option $arg (known: --with-prometheus, --with-cluster)" >&2; exit 1 ;;
   esac
 done
 
@@ -45,6 +48,15 @@ if $with_prometheus && ! command -v kubectl >/dev/null 2>&1; then
   # Debian's kubernetes-client package is older): install kubectl from your cloud SDK or dl.k8s.io.
   echo "setup: the tests need kubectl >= 1.21 on PATH (for kubectl kustomize)" >&2
   exit 1
+fi
+
+if $with_cluster; then
+  if command -v go >/dev/null 2>&1; then
+    bash scripts/build-cluster.sh
+  else
+    # Not fatal: the tests that need the control plane skip with a line saying so.
+    echo "setup: Go is not installed, so the control plane is not built and its tests will be skipped (install Go >= 1.24 and run this again)" >&2
+  fi
 fi
 
 echo "setup: node $(node --version), npm $(npm --version)"

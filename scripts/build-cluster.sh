@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Builds the control plane's upstream programs from their published Go modules (tools/cluster/*)
+# into a cache outside the clone, one directory per module keyed by its go.mod, go.sum and the build
+# flags: a no-op when that directory is complete. Prints where the binaries are.
+#
+#   bash scripts/build-cluster.sh            # build what is missing
+#   PODSCALE_CACHE=/somewhere bash …         # cache root (default ~/.cache/podscale)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "build-cluster: Go is not installed; the control plane is built from Go modules (Go >= 1.24)" >&2
+  exit 1
+fi
+
+cache_root="${PODSCALE_CACHE:-$HOME/.cache/podscale}/cluster"
+mkdir -p "$cache_root"
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+
+k8s_version=v1.34.4
+prometheus_version=3.5.0
+k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34 -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$k8s_version"
+prom_ldflags="-s -w -X github.com/prometheus/common/version.Version=$prometheus_version -X github.com/prometheus/common/version.Branch=podscale-build"
+
+# module dir | binary=package ... ; ldflags chosen per module below
+builds=(
+  "kubernetes|etcd=go.etcd.io/etcd/server/v3 kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler kubectl=k8s.io/kubernetes/cmd/kubectl"
+  "prometheus-adapter|prometheus-adapter=sigs.k8s.io/prometheus-adapter/cmd/adapter"
+  "metrics-server|metrics-server=sigs.k8s.io/metrics-server/cmd/metrics-server"
+  "prometheus|prometheus=github.com/prometheus/prometheus/cmd/prometheus"
+)
+
+ldflags_for() {
+  case "$1" in
+    kubernetes) echo "$k8s_ldflags" ;;
+    prometheus) echo "$prom_ldflags" ;;
+    *) echo "-s -w" ;;
+  esac
+}
+
+started=$(date +%s)
+for entry in "${builds[@]}"; do
+  module="${entry%%|*}"
+  targets="${entry#*|}"
+  flags="$(ldflags_for "$module")"
+  key="$(cat "tools/cluster/$module/go.mod" "tools/cluster/$module/go.sum" <(echo "$flags $(go env GOVERSION)") | sha256sum | cut -c1-12)"
+  out="$cache_root/$module-$key"
+  complete=true
+  for t in $targets; do [ -x "$out/${t%%=*}" ] || complete=false; done
+  if $complete; then
+    echo "build-cluster: $module is current ($out)"
+    ln -sfn "$out" "$cache_root/$module"
+    continue
+  fi
+  mkdir -p "$out.partial"
+  for t in $targets; do
+    name="${t%%=*}" pkg="${t#*=}"
+    [ -x "$out.partial/$name" ] && continue
+    echo "build-cluster: building $name ($pkg) ..."
+    t0=$(date +%s)
+    (cd "tools/cluster/$module" && go build -trimpath -ldflags "$flags" -o "$out.partial/$name" "$pkg")
+    echo "build-cluster: built $name in $(( $(date +%s) - t0 )) s"
+  done
+  rm -rf "$out" && mv "$out.partial" "$out"
+  ln -sfn "$out" "$cache_root/$module"
+done
+# The PodMonitor CRD, to check k8s/prometheus-operator against a real apiserver: from the
+# prometheus-operator module as published (its example/ folder carries the generated CRDs).
+operator_version=v0.85.0
+crd="$cache_root/crds/prometheus-operator-$operator_version/monitoring.coreos.com_podmonitors.yaml"
+if [ ! -s "$crd" ]; then
+  echo "build-cluster: fetching the PodMonitor CRD (github.com/prometheus-operator/prometheus-operator@$operator_version) ..."
+  dir="$(cd tools/cluster/kubernetes && go mod download -json "github.com/prometheus-operator/prometheus-operator@$operator_version" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
+  mkdir -p "$(dirname "$crd")" && cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml" "$crd"
+fi
+ln -sfn "$(dirname "$crd")" "$cache_root/crds/prometheus-operator"
+
+echo "build-cluster: binaries under $cache_root/{kubernetes,prometheus-adapter,metrics-server,prometheus} ($(( $(date +%s) - started )) s)"

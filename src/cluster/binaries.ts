@@ -1,0 +1,38 @@
+import { access, constants } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** The upstream programs `scripts/build-cluster.sh` builds, by the module directory it puts them in. */
+export const CLUSTER_BINARIES = {
+  etcd: 'kubernetes',
+  'kube-apiserver': 'kubernetes',
+  'kube-controller-manager': 'kubernetes',
+  'kube-scheduler': 'kubernetes',
+  kubectl: 'kubernetes',
+  'prometheus-adapter': 'prometheus-adapter',
+  'metrics-server': 'metrics-server',
+  prometheus: 'prometheus',
+} as const;
+
+export type ClusterBinary = keyof typeof CLUSTER_BINARIES;
+
+export function clusterCacheDir(): string {
+  return join(process.env.PODSCALE_CACHE ?? join(homedir(), '.cache', 'podscale'), 'cluster');
+}
+
+export function binaryPath(name: ClusterBinary): string {
+  return join(clusterCacheDir(), CLUSTER_BINARIES[name], name);
+}
+
+/** The binaries that are not built yet; empty when the cluster can start. */
+export async function missingBinaries(names: readonly ClusterBinary[] = Object.keys(CLUSTER_BINARIES) as ClusterBinary[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const name of names) {
+    try {
+      await access(binaryPath(name), constants.X_OK);
+    } catch {
+      missing.push(binaryPath(name));
+    }
+  }
+  return missing;
+}

@@ -1,0 +1,26 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { binaryPath, missingBinaries, type ClusterBinary } from '../../src/cluster/binaries.ts';
+
+const run = promisify(execFile);
+
+/**
+ * Why the real-control-plane tests cannot run here, or undefined when they can. Printed once by
+ * each test file that skips, so a machine without the binaries says so instead of passing quietly.
+ */
+export async function clusterSkipReason(needs: readonly ClusterBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl']): Promise<string | undefined> {
+  const missing = await missingBinaries(needs);
+  if (missing.length === 0) return undefined;
+  const reason = `skipped: the control plane is not built (missing ${missing.join(', ')}); run bash scripts/setup.sh --with-cluster (needs Go)`;
+  process.stderr.write(`${reason}\n`);
+  return reason;
+}
+
+/** kubectl built from the same release as the apiserver (the machine's kubectl may be skewed). */
+export async function kubectl(kubeconfig: string, args: string[], options: { input?: string } = {}): Promise<{ stdout: string; stderr: string }> {
+  const child = run(binaryPath('kubectl'), ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  if (options.input !== undefined) {
+    child.child.stdin?.end(options.input);
+  }
+  return child;
+}
