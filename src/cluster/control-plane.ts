@@ -41,6 +41,8 @@ const CONTROLLERS = [
   'disruption-controller',
   'clusterrole-aggregation-controller',
   'pod-garbage-collector-controller',
+  // Removes the not-ready taint that TaintNodesByCondition puts on a new Node once it reports Ready.
+  'node-lifecycle-controller',
 ];
 
 /**
@@ -99,6 +101,8 @@ export class ControlPlane {
           `--tls-private-key-file=${pki.apiserver.key}`,
           `--client-ca-file=${pki.ca.cert}`,
           '--authorization-mode=Node,RBAC',
+          // As kubeadm: a node may only modify itself and the pods bound to it.
+          '--enable-admission-plugins=NodeRestriction',
           `--service-account-key-file=${pki.serviceAccount.pub}`,
           `--service-account-signing-key-file=${pki.serviceAccount.key}`,
           '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
