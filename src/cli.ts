@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { clusterCommand } from './cli/cluster-command.ts';
 import { hpaCommand } from './cli/hpa-command.ts';
 import { labCommand } from './cli/lab-command.ts';
 import { loadCommand } from './cli/load-command.ts';
@@ -13,7 +14,8 @@ const program = new Command('podscale')
   .addCommand(loadCommand())
   .addCommand(reportCommand())
   .addCommand(hpaCommand())
-  .addCommand(labCommand());
+  .addCommand(labCommand())
+  .addCommand(clusterCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -293,7 +293,11 @@ export class PodRunner {
     };
     await bind(join(this.#dir, 'hosts'), '/etc/hosts', true, true);
     await bind(join(this.#dir, 'resolv.conf'), '/etc/resolv.conf', true, true);
-    for (const mount of spec.volumeMounts ?? []) {
+    // A mount over an ancestor of the pod's directory (an emptyDir at /tmp, with the node's files
+    // under /tmp) would hide the sources of the mounts after it: those go last.
+    const shadowsSources = (mount: VolumeMount) => `${this.#dir}/`.startsWith(`${mount.mountPath.replace(/\/$/, '')}/`);
+    const ordered = [...(spec.volumeMounts ?? [])].sort((a, b) => Number(shadowsSources(a)) - Number(shadowsSources(b)));
+    for (const mount of ordered) {
       const source = volumes.get(mount.name);
       if (!source) throw new Error(`volumeMount ${mount.name} names no volume`);
       await bind(mount.subPath ? join(source, mount.subPath) : source, mount.mountPath, mount.readOnly ?? false);

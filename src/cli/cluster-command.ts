@@ -1,0 +1,79 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { missingBinaries } from '../cluster/binaries.ts';
+import { Cluster, DIFFERENCES } from '../cluster/cluster.ts';
+import { durationMs } from './parse.ts';
+
+interface UpFlags {
+  dir: string;
+  apply?: string;
+  for?: number;
+  hpaSyncPeriod?: string;
+  downscaleStabilization?: string;
+  initialReadinessDelay?: string;
+  cpuInitializationPeriod?: string;
+}
+
+const JANITOR = fileURLToPath(new URL(`../cluster/janitor${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+async function up(flags: UpFlags): Promise<void> {
+  const missing = await missingBinaries();
+  if (missing.length > 0) throw new Error(`the control plane is not built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster`);
+  const unavailable = await Cluster.unavailable();
+  if (unavailable) throw new Error(unavailable);
+  const started = performance.now();
+  const log = (line: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+  const janitor = fork(JANITOR, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true, execArgv: [] });
+  janitor.unref();
+  const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+  const hpa = { syncPeriod: flags.hpaSyncPeriod, downscaleStabilization: flags.downscaleStabilization, initialReadinessDelay: flags.initialReadinessDelay, cpuInitializationPeriod: flags.cpuInitializationPeriod };
+  for (const [flag, value] of Object.entries(hpa)) if (value !== undefined) log(`override: kube-controller-manager --horizontal-pod-autoscaler-${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${value}`);
+  for (const difference of DIFFERENCES) log(`stand-in: ${difference}`);
+  const cluster = await Cluster.start({ dir: flags.dir, repoRoot, hpa, log });
+  let stopping: Promise<void> | undefined;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  const stop = () => {
+    stopping ??= (async () => {
+      log('stopping: pods first (their grace periods), then the node, the proxy and the control plane');
+      await cluster.stop();
+      janitor.send('clean');
+      janitor.disconnect();
+      log('stopped');
+      stopped();
+    })();
+    return stopping;
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  try {
+    if (flags.apply) {
+      log(`applying ${flags.apply} (kubectl apply --server-side -k)`);
+      for (const line of (await cluster.apply(flags.apply)).trim().split('\n')) log(`  ${line}`);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  log(`services: ${cluster.servicesFile}`);
+  process.stdout.write(`cluster ready: export KUBECONFIG=${cluster.kubeconfig}\n`);
+  if (flags.for !== undefined) setTimeout(() => void stop(), flags.for).unref();
+  await done;
+}
+
+export function clusterCommand(): Command {
+  const cluster = new Command('cluster').description('a real Kubernetes control plane (v1.34, built from upstream modules) on this machine');
+  cluster
+    .command('up')
+    .description('start etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a node agent and a Service proxy; runs until Ctrl-C (root)')
+    .option('--dir <dir>', 'where the kubeconfig, services.json, PKI, data and logs go', '.podscale/cluster')
+    .option('--apply <dir>', 'kubectl apply --server-side -k this kustomization once the cluster is ready (e.g. k8s/)')
+    .option('--for <duration>', 'stop by itself after this long (e.g. 10m)', durationMs)
+    .option('--hpa-sync-period <duration>', "kube-controller-manager's HPA sync period (upstream default 15s)")
+    .option('--downscale-stabilization <duration>', 'HPA scale-down stabilization window (upstream default 5m)')
+    .option('--initial-readiness-delay <duration>', 'HPA initial readiness delay (upstream default 30s)')
+    .option('--cpu-initialization-period <duration>', 'HPA CPU initialization period (upstream default 5m)')
+    .action(up);
+  return cluster;
+}
