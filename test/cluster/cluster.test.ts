@@ -1,0 +1,154 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster } from '../../src/cluster/cluster.ts';
+import { until } from '../../src/lab/net.ts';
+import type { RunRecord } from '../../src/load/record.ts';
+import { failures } from '../../src/load/stats.ts';
+import { ROOT } from '../helpers/child.ts';
+import { clusterSkipReason } from '../helpers/cluster.ts';
+
+const run = promisify(execFile);
+
+// The kit's own timings, which every wait below derives from (k8s/prometheus/prometheus.yml, the
+// adapter's metricsQuery, k8s/app/deployment.yaml, and the sync period this test sets).
+const SCRAPE_S = 15;
+const RATE_WINDOW_S = 60;
+const SYNC_PERIOD_S = 5;
+const SHUTDOWN_DELAY_S = 5;
+const GRACE_S = 30;
+const QPS_TARGET = 100;
+/** Long enough for a rate() over the shipped window to be full, read, and acted on. */
+const METRIC_SETTLE_MS = (RATE_WINDOW_S + 3 * SCRAPE_S + 2 * SYNC_PERIOD_S) * 1000;
+
+const skip = (await clusterSkipReason(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'prometheus', 'prometheus-adapter', 'metrics-server'])) ?? (await Cluster.unavailable().then((reason) => (reason ? (process.stderr.write(`skipped: ${reason}\n`), reason) : undefined)));
+
+/** `podscale load` as a user runs it, with the cluster's kubeconfig for --watch. */
+async function load(cluster: Cluster, args: string[]): Promise<RunRecord> {
+  const out = join(cluster.dir, `load-${Date.now()}.json`);
+  await run(process.execPath, [join(ROOT, 'dist/cli.js'), 'load', ...args, '--plain', '--out', out], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(await readFile(out, 'utf8')) as RunRecord;
+}
+
+async function jsonpath(cluster: Cluster, args: string[]): Promise<string> {
+  return (await cluster.kubectl([...args, '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.trim();
+}
+
+async function readyPods(cluster: Cluster, selector = 'app.kubernetes.io/name=podscale'): Promise<{ name: string; ip: string }[]> {
+  const { stdout } = await cluster.kubectl(['get', 'pods', '-n', 'podscale', '-l', selector, '-o', 'json']);
+  const pods = (JSON.parse(stdout) as { items: { metadata: { name: string; deletionTimestamp?: string }; status: { podIP?: string; conditions?: { type: string; status: string }[] } }[] }).items;
+  return pods.filter((pod) => !pod.metadata.deletionTimestamp && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((pod) => ({ name: pod.metadata.name, ip: pod.status.podIP ?? '' }));
+}
+
+async function replicas(cluster: Cluster): Promise<number> {
+  return Number((await cluster.kubectl(['get', 'deployment', 'podscale', '-n', 'podscale', '-o', 'jsonpath={.spec.replicas}'])).stdout);
+}
+
+describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the real HPA', () => {
+  let cluster: Cluster;
+  let dir: string;
+  let serviceUrl: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'podscale-cluster-'));
+    process.stdout.write(`override: kube-controller-manager --horizontal-pod-autoscaler-sync-period=${SYNC_PERIOD_S}s (upstream 15s)\n`);
+    process.stdout.write('override (test/fixtures/cluster): HPA scaleDown stabilization 15s, 100 %/15s (shipped: 300s, 50 %/60s); CPU target 1000 % (shipped: 60 %), out of the way of the QPS tests\n');
+    cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: ROOT, hpa: { syncPeriod: `${SYNC_PERIOD_S}s` } });
+    await cluster.kubectl(['apply', '--server-side', '-k', join(ROOT, 'test/fixtures/cluster')]);
+    for (const [namespace, deployment] of [['podscale', 'podscale'], ['podscale', 'prometheus'], ['podscale', 'prometheus-adapter'], ['kube-system', 'metrics-server']]) {
+      await cluster.kubectl(['rollout', 'status', '-n', namespace!, `deployment/${deployment}`, '--timeout=120s']);
+    }
+    await cluster.kubectl(['wait', '--for=condition=Available', '--timeout=120s', 'apiservice/v1beta1.custom.metrics.k8s.io', 'apiservice/v1beta1.metrics.k8s.io']);
+    serviceUrl = (JSON.parse(await readFile(cluster.servicesFile, 'utf8')) as Record<string, string>)['podscale/podscale'] ?? '';
+  }, 300_000);
+
+  afterAll(async () => {
+    if (cluster) {
+      await cluster.stop();
+      // Everything the cluster created on the machine is gone: namespaces, bridge, routes, processes.
+      expect(await cluster.network.leftovers()).toEqual([]);
+      for (const component of cluster.plane.components) expect(component.running).toBe(false);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('runs the shipped Deployments with their own ServiceAccounts and RBAC: 2 podscale pods Ready, APIServices Available', async () => {
+    expect(await readyPods(cluster)).toHaveLength(2);
+    expect(await jsonpath(cluster, ['get', 'pods', '-n', 'podscale', '-l', 'app.kubernetes.io/name=prometheus-adapter'])).toMatch(/^prometheus-adapter-/);
+    expect(serviceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const apiservices = (await cluster.kubectl(['get', 'apiservice', 'v1beta1.custom.metrics.k8s.io', 'v1beta1.metrics.k8s.io', '-o', 'jsonpath={.items[*].status.conditions[0].status}'])).stdout;
+    expect(apiservices).toBe('True True');
+  });
+
+  it('serves http_requests_per_second per pod within 10 % of the driven rate, and CPU for each pod', async () => {
+    const pods = await readyPods(cluster);
+    const perPod = 20;
+    // Straight to each pod (their own network namespaces), so each gets exactly its share; the run
+    // lasts until the shipped 1m rate window is full and the adapter has read it.
+    const driving = load(cluster, [...pods.map((pod) => `http://${pod.ip}:8080/`), '--rate', String(perPod * pods.length), '--duration', `${METRIC_SETTLE_MS / 1000 + 30}s`]);
+    let values: Record<string, number> = {};
+    await until(
+      async () => {
+        const raw = (await cluster.kubectl(['get', '--raw', '/apis/custom.metrics.k8s.io/v1beta1/namespaces/podscale/pods/*/http_requests_per_second'])).stdout;
+        const items = (JSON.parse(raw) as { items: { describedObject: { name: string }; value: string }[] }).items;
+        values = Object.fromEntries(items.map((item) => [item.describedObject.name, item.value.endsWith('m') ? Number(item.value.slice(0, -1)) / 1000 : Number(item.value)]));
+        return pods.every((pod) => Math.abs((values[pod.name] ?? 0) / perPod - 1) < 0.1);
+      },
+      { timeoutMs: METRIC_SETTLE_MS, intervalMs: 2000, what: `custom metrics within 10 % of ${perPod}/s per pod (last: ${JSON.stringify(values)})` },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; last read ${JSON.stringify(values)}`);
+    });
+    expect(Object.keys(values).sort()).toEqual(pods.map((pod) => pod.name).sort());
+    const cpu = (await cluster.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/podscale/pods'])).stdout;
+    const cpuByPod = Object.fromEntries((JSON.parse(cpu) as { items: { metadata: { name: string }; containers: { usage: { cpu: string } }[] }[] }).items.map((item) => [item.metadata.name, item.containers[0]?.usage.cpu]));
+    for (const pod of pods) expect(cpuByPod[pod.name], `CPU of ${pod.name}`).toMatch(/^\d+(n|u|m)?$/);
+    const record = await driving;
+    expect(failures(record.summary.counts)).toBe(0);
+  }, METRIC_SETTLE_MS + 120_000);
+
+  it('scales up on QPS at 5x the target through the Service, new pods get traffic, and scales back down', async () => {
+    const before = await replicas(cluster);
+    const rate = 5 * QPS_TARGET * before;
+    const record = await load(cluster, [`${serviceUrl}/`, '--rate', String(rate), '--duration', '90s', '--max-requests-per-connection', '20', '--watch', 'deployment/podscale', '-n', 'podscale']);
+    const desired = record.timeline.map((point) => point.replicas?.desired ?? 0);
+    process.stdout.write(`replicas (desired) per second under ${rate} req/s: ${desired.join(' ')}\n`);
+    // The watcher's first live test: it saw the replicas grow while the load ran.
+    expect(Math.max(...desired)).toBeGreaterThan(before);
+    const events = (await cluster.kubectl(['get', 'events', '-n', 'podscale', '--field-selector', 'reason=SuccessfulRescale', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}'])).stdout;
+    process.stdout.write(`HPA events:\n${events}`);
+    expect(events).toMatch(/New size: \d+; reason: pods metric http_requests_per_second above target/);
+    // New pods served requests: more distinct pods answered than there were at the start.
+    const servedBy = new Set(record.timeline.flatMap((point) => Object.keys(point.counts.pods)));
+    expect(servedBy.size).toBeGreaterThan(before);
+    // Once the load is gone, the rate window drains and the HPA returns to minReplicas.
+    await until(async () => (await replicas(cluster)) === 2, { timeoutMs: (RATE_WINDOW_S + 15 + 6 * 15 + 4 * SYNC_PERIOD_S) * 1000, intervalMs: 2000, what: 'scale back down to 2' });
+    const downEvents = (await cluster.kubectl(['get', 'events', '-n', 'podscale', '--field-selector', 'reason=SuccessfulRescale', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}'])).stdout;
+    expect(downEvents).toMatch(/New size: 2; reason: All metrics below target/);
+  }, 600_000);
+
+  it('loses no request during kubectl rollout restart under load', async () => {
+    await until(async () => (await readyPods(cluster)).length === 2, { timeoutMs: GRACE_S * 2000, what: 'two ready pods' });
+    const driving = load(cluster, [`${serviceUrl}/`, '--rate', '100', '--duration', '60s', '--max-requests-per-connection', '20']);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await cluster.kubectl(['rollout', 'restart', 'deployment/podscale', '-n', 'podscale']);
+    await cluster.kubectl(['rollout', 'status', 'deployment/podscale', '-n', 'podscale', '--timeout=120s']);
+    const record = await driving;
+    const counts = record.summary.counts;
+    process.stdout.write(`rollout under load: ${counts.status['2xx']} of ${counts.offered} answered 2xx, ${failures(counts)} failed\n`);
+    expect(failures(counts)).toBe(0);
+    expect(counts.status['2xx']).toBe(counts.offered);
+  }, 240_000);
+
+  it('drains a deleted pod per the shipped timings: gone after SHUTDOWN_DELAY_MS, before the grace period', async () => {
+    const [victim] = await readyPods(cluster);
+    const started = performance.now();
+    await cluster.kubectl(['delete', 'pod', '-n', 'podscale', victim!.name, '--wait=true', `--timeout=${GRACE_S + 10}s`]);
+    const seconds = (performance.now() - started) / 1000;
+    process.stdout.write(`deleted pod gone after ${seconds.toFixed(1)} s\n`);
+    expect(seconds).toBeGreaterThanOrEqual(SHUTDOWN_DELAY_S);
+    expect(seconds).toBeLessThan(GRACE_S);
+  }, 60_000);
+});
