@@ -87,6 +87,11 @@ export interface Situation {
   delayOfInitialReadinessStatus?: number;
   downscaleStabilizationWindow?: number;
   scaleUpLimitFactor?: number;
+  /**
+   * kube-controller-manager --feature-gates that change the algorithm. HPAConfigurableTolerance
+   * (alpha, default off in 1.34) makes behavior.scaleUp/scaleDown.tolerance count.
+   */
+  featureGates?: { HPAConfigurableTolerance?: boolean };
 }
 
 export interface MetricProposal {
