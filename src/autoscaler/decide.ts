@@ -188,6 +188,15 @@ function limitText(normalized: Normalized, situation: Situation): string {
   }
 }
 
+/** The ScalingActive reason computeReplicasForMetric sets when a metric of this type fails (getUnableComputeReplicaCountCondition). */
+const FAILED_CONDITION: Partial<Record<string, string>> = {
+  Resource: 'FailedGetResourceMetric',
+  ContainerResource: 'FailedGetContainerResourceMetric',
+  Pods: 'FailedGetPodsMetric',
+  Object: 'FailedGetObjectMetric',
+  External: 'FailedGetExternalMetric',
+};
+
 export function decide(situation: Situation): Decision {
   const spec = situation.spec;
   const current = situation.currentReplicas;
@@ -204,7 +213,12 @@ export function decide(situation: Situation): Decision {
   };
 
   if (current === 0 && minReplicas !== 0) {
-    return { desiredReplicas: 0, metrics: [], reason: 'scaling is disabled since the replica count of the target is zero' };
+    return {
+      desiredReplicas: 0,
+      metrics: [],
+      reason: 'scaling is disabled since the replica count of the target is zero',
+      conditions: [{ type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled' }],
+    };
   }
   if (current > spec.maxReplicas) {
     return { desiredReplicas: spec.maxReplicas, metrics: [], reason: `current number of replicas ${current} above maxReplicas ${spec.maxReplicas}` };
@@ -216,6 +230,7 @@ export function decide(situation: Situation): Decision {
   // computeReplicasForMetrics: every metric proposes; the largest proposal wins.
   const proposals: MetricProposal[] = [];
   const errors: string[] = [];
+  let firstFailedType: MetricSpec['type'] | undefined;
   let recommendation = 0;
   let winner: Computed | undefined;
   for (const metricSpec of specs) {
@@ -229,6 +244,7 @@ export function decide(situation: Situation): Decision {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       errors.push(message);
+      firstFailedType ??= metricSpec.type;
       proposals.push({ type: metricSpec.type, name: metricName(metricSpec), current: null, target: targetText(metricSpec), proposal: null, error: message });
     }
   }
@@ -238,6 +254,7 @@ export function decide(situation: Situation): Decision {
       desiredReplicas: current,
       metrics: proposals,
       reason: `no scaling: invalid metrics (${errors.length} invalid out of ${specs.length}), first error is: ${errors[0]}`,
+      conditions: [{ type: 'ScalingActive', status: 'False', reason: FAILED_CONDITION[firstFailedType!] ?? 'InvalidMetricSourceType' }],
     };
   }
 
@@ -258,7 +275,17 @@ export function decide(situation: Situation): Decision {
   const limit = limitText(normalized, situation);
   if (limit) parts.push(limit);
   if (errors.length > 0) parts.push(`${errors.length} metric(s) could not be computed: ${errors[0]}`);
-  return { desiredReplicas: normalized.replicas, metrics: proposals, reason: parts.join('; '), recommendation };
+  return {
+    desiredReplicas: normalized.replicas,
+    metrics: proposals,
+    reason: parts.join('; '),
+    recommendation,
+    conditions: [
+      { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound' },
+      { type: 'AbleToScale', status: 'True', reason: normalized.stabilization ?? 'ReadyForNewScale' },
+      { type: 'ScalingLimited', status: normalized.replicas === normalized.stabilized ? 'False' : 'True', reason: normalized.limit },
+    ],
+  };
 }
 
 function targetText(spec: MetricSpec): string {

@@ -109,4 +109,13 @@ export interface Decision {
   reason: string;
   /** The recommendation before stabilization and rate limits; the controller remembers it. */
   recommendation?: number;
+  /** The HPA status conditions this sync sets (horizontal.go setCondition), in the order it sets them. */
+  conditions?: HpaCondition[];
+}
+
+export interface HpaCondition {
+  type: 'AbleToScale' | 'ScalingActive' | 'ScalingLimited';
+  status: 'True' | 'False';
+  /** e.g. ValidMetricFound, FailedGetResourceMetric, ScalingDisabled, ScaleDownStabilized, ScaleUpLimit, TooFewReplicas */
+  reason: string;
 }
