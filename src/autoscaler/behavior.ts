@@ -172,10 +172,17 @@ export function recordRecommendationWithBehaviors(
  * How storeScaleEvent records a rescale (only for an HPA with `behavior`): the last event older
  * than the direction's longest policy period is replaced, or the event is appended.
  */
-export function storeScaleEvent(history: Required<Pick<History, 'scaleUpEvents' | 'scaleDownEvents'>>, now: number, up: ResolvedRules, down: ResolvedRules, prevReplicas: number, newReplicas: number): void {
+export function storeScaleEvent(
+  history: Required<Pick<History, 'scaleUpEvents' | 'scaleDownEvents'>>,
+  now: number,
+  behavior: { scaleUp: ResolvedRules; scaleDown: ResolvedRules } | null | undefined,
+  prevReplicas: number,
+  newReplicas: number,
+): void {
+  if (behavior == null) return; // the events would never be read
   const scaleUp = newReplicas > prevReplicas;
   const events = scaleUp ? history.scaleUpEvents : history.scaleDownEvents;
-  const longestPolicyPeriod = Math.max(0, ...(scaleUp ? up : down).policies.map((policy) => policy.periodSeconds));
+  const longestPolicyPeriod = Math.max(0, ...(scaleUp ? behavior.scaleUp : behavior.scaleDown).policies.map((policy) => policy.periodSeconds));
   let oldIndex = -1;
   events.forEach((event, i) => {
     if (event.time < now - longestPolicyPeriod) oldIndex = i;
