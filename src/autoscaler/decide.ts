@@ -3,15 +3,19 @@
  * what the controller would set spec.replicas to, each metric's proposal, and why.
  */
 import { normalizeLegacy, normalizeWithBehaviors, scaleDownRules, scaleUpRules, type Normalized } from './behavior.ts';
-import { formatMilli, toMilli } from './quantity.ts';
+import { formatMilli, toApproximateFloat64, toMilli } from './quantity.ts';
 import {
+  getExternalMetricReplicas,
+  getExternalPerPodMetricReplicas,
+  getMetricReplicas,
+  getObjectMetricReplicas,
+  getObjectPerPodMetricReplicas,
+  getRawResourceReplicas,
+  getResourceReplicas,
   MetricError,
-  perPodReplicas,
-  plainMetricReplicas,
   podMetrics,
-  resourceReplicas,
-  usageRatioReplicas,
   type CalculatorContext,
+  type Tolerances,
 } from './replica-calculator.ts';
 import type { Decision, MetricProposal, MetricSpec, MetricTarget, Situation } from './types.ts';
 
@@ -46,14 +50,25 @@ function metricName(spec: MetricSpec): string {
   return metricSource(spec)?.name ?? String((spec as { type?: unknown }).type ?? 'unknown');
 }
 
+/** A metric with no entry at all: the metrics API could not be read. */
 function fetched<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new MetricError(`unable to get ${what}: no metrics returned`);
+  if (value === undefined) throw new MetricError(`${what}: the metrics API returned no such metric`);
   return value;
 }
 
+/** computeReplicasForMetric wraps each error with the metric it came from; so does this. */
+function wrapped<T>(prefix: string, compute: () => T): T {
+  try {
+    return compute();
+  } catch (error) {
+    if (error instanceof MetricError) throw new MetricError(`${prefix}: ${error.message}`);
+    throw error;
+  }
+}
+
 function computeMetric(spec: MetricSpec, situation: Situation, ctx: CalculatorContext): Computed {
-  const current = situation.currentReplicas;
-  const statusReplicas = situation.statusReplicas ?? current;
+  const specReplicas = situation.currentReplicas;
+  const statusReplicas = situation.statusReplicas ?? specReplicas;
   const observed = situation.metrics ?? {};
   const name = metricName(spec);
   const result = (proposal: number, currentText: string, targetText: string, unit = '') => ({
@@ -62,48 +77,97 @@ function computeMetric(spec: MetricSpec, situation: Situation, ctx: CalculatorCo
   });
 
   if (spec.type === 'Resource' || spec.type === 'ContainerResource') {
+    // computeStatusForResourceMetricGeneric: an averageValue wins over averageUtilization.
     const source = spec.type === 'Resource' ? spec.resource : spec.containerResource;
     const container = spec.type === 'ContainerResource' ? spec.containerResource.container : undefined;
-    const samples =
-      container === undefined
-        ? fetched(observed.resource?.[source.name], `metrics for resource ${source.name}`)
-        : fetched(observed.containerResource?.[container]?.[source.name], `metrics for resource ${source.name} of container ${container}`);
-    const metrics = podMetrics(samples);
-    if (source.target.averageValue !== undefined) {
-      const target = toMilli(source.target.averageValue);
-      const { replicas, usage } = plainMetricReplicas(ctx, current, target, source.name, metrics);
-      return result(replicas, formatMilli(usage), formatMilli(target));
-    }
-    if (source.target.averageUtilization === undefined) {
-      throw new MetricError('invalid resource metric source: neither an average utilization target nor an average value (usage) target was set');
-    }
-    const { replicas, utilization } = resourceReplicas(ctx, current, source.target.averageUtilization, source.name, metrics, container);
-    return result(replicas, String(utilization), String(source.target.averageUtilization), '%');
+    const prefix = container === undefined ? `failed to get ${source.name} resource metric value` : `failed to get ${container} container metric value`;
+    return wrapped(prefix, () => {
+      const samples = () =>
+        podMetrics(
+          container === undefined
+            ? fetched(observed.resource?.[source.name], `unable to get metrics for resource ${source.name}`)
+            : fetched(observed.containerResource?.[container]?.[source.name], `unable to get metrics for resource ${source.name}`),
+        );
+      if (source.target.averageValue !== undefined) {
+        const target = toMilli(source.target.averageValue);
+        const { replicas, usage } = wrapped(`failed to get ${source.name} usage`, () => getRawResourceReplicas(ctx, specReplicas, target, source.name, samples()));
+        return result(replicas, formatMilli(usage), formatMilli(target));
+      }
+      if (source.target.averageUtilization === undefined) {
+        throw new MetricError('invalid resource metric source: neither an average utilization target nor an average value (usage) target was set');
+      }
+      const targetUtilization = source.target.averageUtilization;
+      const { replicas, utilization } = wrapped(`failed to get ${source.name} utilization`, () =>
+        getResourceReplicas(ctx, specReplicas, targetUtilization, source.name, samples(), container),
+      );
+      return result(replicas, String(utilization), String(targetUtilization), '%');
+    });
   }
   if (spec.type === 'Pods') {
-    const averageValue = spec.pods.target.averageValue;
-    if (averageValue === undefined) throw new MetricError('invalid pods metric source: an average value target must be set');
-    const metrics = podMetrics(fetched(observed.pods?.[name], `metric ${name}`));
-    const target = toMilli(averageValue);
-    const { replicas, usage } = plainMetricReplicas(ctx, current, target, '', metrics);
-    return result(replicas, formatMilli(usage), formatMilli(target));
+    return wrapped('failed to get pods metric value', () => {
+      const averageValue = spec.pods.target.averageValue;
+      if (averageValue === undefined) throw new MetricError('invalid pods metric source: an average value target must be set');
+      const target = toMilli(averageValue);
+      const metrics = podMetrics(fetched(observed.pods?.[name], `unable to get metric ${name}`));
+      const { replicas, usage } = getMetricReplicas(ctx, specReplicas, target, name, metrics);
+      return result(replicas, formatMilli(usage), formatMilli(target));
+    });
   }
-  if (spec.type === 'Object' || spec.type === 'External') {
-    const target = spec.type === 'Object' ? spec.object.target : spec.external.target;
-    const raw = spec.type === 'Object' ? fetched(observed.object?.[name], `metric ${name}`) : fetched(observed.external?.[name], `external metric ${name}`);
-    const total = (Array.isArray(raw) ? raw : [raw]).reduce<number>((sum, value) => sum + toMilli(value), 0);
-    const perPod = spec.type === 'Object' ? target.type === 'AverageValue' && target.averageValue !== undefined : target.averageValue !== undefined;
-    if (perPod) {
-      const targetPerPod = toMilli(target.averageValue!);
-      const { replicas, usage } = perPodReplicas(ctx, statusReplicas, total, targetPerPod);
-      return result(replicas, formatMilli(usage), formatMilli(targetPerPod));
-    }
-    const valueTarget = spec.type === 'Object' ? (target.type === 'Value' ? target.value : undefined) : target.value;
-    if (valueTarget === undefined) throw new MetricError(`invalid ${spec.type.toLowerCase()} metric source: neither a value target nor an average value target was set`);
-    const targetMilli = toMilli(valueTarget);
-    return result(usageRatioReplicas(ctx, current, total / targetMilli), formatMilli(total), formatMilli(targetMilli));
+  if (spec.type === 'Object') {
+    // computeStatusForObjectMetric: the target's type decides (Value, or AverageValue per status.replicas).
+    return wrapped('failed to get object metric value', () => {
+      const target = spec.object.target;
+      const usage = () => toMilli(fetched(observed.object?.[name], `unable to get metric ${name}`));
+      if (target.type === 'Value' && target.value !== undefined) {
+        const targetUsage = toMilli(target.value);
+        const { replicas, usage: current } = getObjectMetricReplicas(ctx, specReplicas, targetUsage, usage());
+        return result(replicas, formatMilli(current), formatMilli(targetUsage));
+      }
+      if (target.type === 'AverageValue' && target.averageValue !== undefined) {
+        const targetPerPod = toMilli(target.averageValue);
+        const { replicas, usage: current } = wrapped(`failed to get ${name} object metric`, () => getObjectPerPodMetricReplicas(ctx, statusReplicas, targetPerPod, usage()));
+        return result(replicas, formatMilli(current), formatMilli(targetPerPod));
+      }
+      throw new MetricError('invalid object metric source: neither a value target nor an average value target was set');
+    });
   }
-  throw new MetricError(`unknown metric type ${JSON.stringify((spec as { type?: unknown }).type)}`);
+  if (spec.type === 'External') {
+    // computeStatusForExternalMetric: an averageValue wins over a value, whatever the type says.
+    return wrapped(`failed to get ${name} external metric value`, () => {
+      const target = spec.external.target;
+      const values = () => {
+        const raw = fetched(observed.external?.[name], `unable to get external metric ${name}`);
+        return (Array.isArray(raw) ? raw : [raw]).map((value) => toMilli(value));
+      };
+      if (target.averageValue !== undefined) {
+        const targetPerPod = toMilli(target.averageValue);
+        const { replicas, usage } = wrapped(`failed to get ${name} external metric`, () => getExternalPerPodMetricReplicas(ctx, statusReplicas, targetPerPod, name, values()));
+        return result(replicas, formatMilli(usage), formatMilli(targetPerPod));
+      }
+      if (target.value !== undefined) {
+        const targetUsage = toMilli(target.value);
+        const { replicas, usage } = wrapped(`failed to get external metric ${name}`, () => getExternalMetricReplicas(ctx, specReplicas, targetUsage, name, values()));
+        return result(replicas, formatMilli(usage), formatMilli(targetUsage));
+      }
+      throw new MetricError('invalid external metric source: neither a value target nor an average value target was set');
+    });
+  }
+  throw new MetricError(`unknown metric source type ${JSON.stringify((spec as { type?: unknown }).type)}`);
+}
+
+/**
+ * tolerancesForHpa: the controller's --horizontal-pod-autoscaler-tolerance for both directions;
+ * behavior.scaleUp/scaleDown.tolerance only with the HPAConfigurableTolerance feature gate, which
+ * is alpha and off by default in 1.33 and 1.34 (the API server also drops the field when it is off).
+ */
+export function tolerancesForHpa(situation: Pick<Situation, 'spec' | 'tolerance' | 'featureGates'>): Tolerances {
+  const tolerance = situation.tolerance ?? 0.1;
+  const tolerances = { scaleUp: tolerance, scaleDown: tolerance };
+  const behavior = situation.spec.behavior;
+  if (behavior == null || situation.featureGates?.HPAConfigurableTolerance !== true) return tolerances;
+  if (behavior.scaleDown?.tolerance !== undefined) tolerances.scaleDown = toApproximateFloat64(behavior.scaleDown.tolerance);
+  if (behavior.scaleUp?.tolerance !== undefined) tolerances.scaleUp = toApproximateFloat64(behavior.scaleUp.tolerance);
+  return tolerances;
 }
 
 function limitText(normalized: Normalized, situation: Situation): string {
@@ -124,6 +188,15 @@ function limitText(normalized: Normalized, situation: Situation): string {
   }
 }
 
+/** The ScalingActive reason computeReplicasForMetric sets when a metric of this type fails (getUnableComputeReplicaCountCondition). */
+const FAILED_CONDITION: Partial<Record<string, string>> = {
+  Resource: 'FailedGetResourceMetric',
+  ContainerResource: 'FailedGetContainerResourceMetric',
+  Pods: 'FailedGetPodsMetric',
+  Object: 'FailedGetObjectMetric',
+  External: 'FailedGetExternalMetric',
+};
+
 export function decide(situation: Situation): Decision {
   const spec = situation.spec;
   const current = situation.currentReplicas;
@@ -131,20 +204,21 @@ export function decide(situation: Situation): Decision {
   const specs = spec.metrics && spec.metrics.length > 0 ? spec.metrics : DEFAULT_METRICS;
   const up = spec.behavior?.scaleUp;
   const down = spec.behavior?.scaleDown;
-  const defaultTolerance = situation.tolerance ?? 0.1;
   const ctx: CalculatorContext = {
     pods: (situation.pods ?? []).map((pod) => ({ ...pod })),
     now: situation.now,
-    tolerances: {
-      scaleUp: up?.tolerance !== undefined ? toMilli(up.tolerance) / 1000 : defaultTolerance,
-      scaleDown: down?.tolerance !== undefined ? toMilli(down.tolerance) / 1000 : defaultTolerance,
-    },
+    tolerances: tolerancesForHpa(situation),
     cpuInitializationPeriod: situation.cpuInitializationPeriod ?? 300,
     delayOfInitialReadinessStatus: situation.delayOfInitialReadinessStatus ?? 30,
   };
 
   if (current === 0 && minReplicas !== 0) {
-    return { desiredReplicas: 0, metrics: [], reason: 'scaling is disabled since the replica count of the target is zero' };
+    return {
+      desiredReplicas: 0,
+      metrics: [],
+      reason: 'scaling is disabled since the replica count of the target is zero',
+      conditions: [{ type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled' }],
+    };
   }
   if (current > spec.maxReplicas) {
     return { desiredReplicas: spec.maxReplicas, metrics: [], reason: `current number of replicas ${current} above maxReplicas ${spec.maxReplicas}` };
@@ -156,6 +230,7 @@ export function decide(situation: Situation): Decision {
   // computeReplicasForMetrics: every metric proposes; the largest proposal wins.
   const proposals: MetricProposal[] = [];
   const errors: string[] = [];
+  let firstFailedType: MetricSpec['type'] | undefined;
   let recommendation = 0;
   let winner: Computed | undefined;
   for (const metricSpec of specs) {
@@ -169,6 +244,7 @@ export function decide(situation: Situation): Decision {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       errors.push(message);
+      firstFailedType ??= metricSpec.type;
       proposals.push({ type: metricSpec.type, name: metricName(metricSpec), current: null, target: targetText(metricSpec), proposal: null, error: message });
     }
   }
@@ -178,6 +254,7 @@ export function decide(situation: Situation): Decision {
       desiredReplicas: current,
       metrics: proposals,
       reason: `no scaling: invalid metrics (${errors.length} invalid out of ${specs.length}), first error is: ${errors[0]}`,
+      conditions: [{ type: 'ScalingActive', status: 'False', reason: FAILED_CONDITION[firstFailedType!] ?? 'InvalidMetricSourceType' }],
     };
   }
 
@@ -198,7 +275,17 @@ export function decide(situation: Situation): Decision {
   const limit = limitText(normalized, situation);
   if (limit) parts.push(limit);
   if (errors.length > 0) parts.push(`${errors.length} metric(s) could not be computed: ${errors[0]}`);
-  return { desiredReplicas: normalized.replicas, metrics: proposals, reason: parts.join('; '), recommendation };
+  return {
+    desiredReplicas: normalized.replicas,
+    metrics: proposals,
+    reason: parts.join('; '),
+    recommendation,
+    conditions: [
+      { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound' },
+      { type: 'AbleToScale', status: 'True', reason: normalized.stabilization ?? 'ReadyForNewScale' },
+      { type: 'ScalingLimited', status: normalized.replicas === normalized.stabilized ? 'False' : 'True', reason: normalized.limit },
+    ],
+  };
 }
 
 function targetText(spec: MetricSpec): string {

@@ -87,6 +87,11 @@ export interface Situation {
   delayOfInitialReadinessStatus?: number;
   downscaleStabilizationWindow?: number;
   scaleUpLimitFactor?: number;
+  /**
+   * kube-controller-manager --feature-gates that change the algorithm. HPAConfigurableTolerance
+   * (alpha, default off in 1.34) makes behavior.scaleUp/scaleDown.tolerance count.
+   */
+  featureGates?: { HPAConfigurableTolerance?: boolean };
 }
 
 export interface MetricProposal {
@@ -104,4 +109,13 @@ export interface Decision {
   reason: string;
   /** The recommendation before stabilization and rate limits; the controller remembers it. */
   recommendation?: number;
+  /** The HPA status conditions this sync sets (horizontal.go setCondition), in the order it sets them. */
+  conditions?: HpaCondition[];
+}
+
+export interface HpaCondition {
+  type: 'AbleToScale' | 'ScalingActive' | 'ScalingLimited';
+  status: 'True' | 'False';
+  /** e.g. ValidMetricFound, FailedGetResourceMetric, ScalingDisabled, ScaleDownStabilized, ScaleUpLimit, TooFewReplicas */
+  reason: string;
 }

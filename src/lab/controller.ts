@@ -36,6 +36,7 @@ export class LabController extends EventEmitter<{ sync: [SyncRecord] }> {
   readonly syncs: SyncRecord[] = [];
   #timer: NodeJS.Timeout | undefined;
   #running = false;
+  #seen = false;
 
   constructor(options: ControllerOptions) {
     super();
@@ -90,6 +91,12 @@ export class LabController extends EventEmitter<{ sync: [SyncRecord] }> {
     }
     const from = deployment.desired;
     this.#prune(now);
+    if (!this.#seen) {
+      // recordInitialRecommendation: on first sight of an HPA the controller remembers the current
+      // replica count as a recommendation, so no scale-down happens within the first window.
+      this.#seen = true;
+      this.history.recommendations.push({ time: now, replicas: from });
+    }
     const decision = decide({ spec: this.options.spec, currentReplicas: from, statusReplicas: pods.length, now, pods: info, metrics: observed, history: this.history });
     if (decision.recommendation !== undefined) this.history.recommendations.push({ time: now, replicas: decision.recommendation });
     if (decision.desiredReplicas > from) this.history.scaleUpEvents.push({ time: now, change: decision.desiredReplicas - from });

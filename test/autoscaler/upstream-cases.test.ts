@@ -340,12 +340,25 @@ const docCases: Case[] = [
     desired: 100,
   },
   {
-    source: 'blog "HPA configurable tolerance" (1.33): with scaleUp tolerance 0.05 the same 10 % excess scales (float64 like upstream: ceil(1.1 × 100) = 111)',
+    source:
+      'blog "HPA configurable tolerance" (1.33): with scaleUp tolerance 0.05 and the HPAConfigurableTolerance gate on, the same 10 % excess scales (float64 like upstream: ceil(1.1 × 100) = 111)',
+    situation: (() => {
+      const base = calc({ currentReplicas: 100, pods: pods(100, [], '100m'), metric: cpu(80), metrics: { resource: { cpu: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`p${i}`, '88m'])) } } });
+      return {
+        ...base,
+        featureGates: { HPAConfigurableTolerance: true },
+        spec: { ...base.spec, behavior: { ...base.spec.behavior, scaleUp: { ...base.spec.behavior!.scaleUp, tolerance: '0.05' } } },
+      };
+    })(),
+    desired: 111,
+  },
+  {
+    source: 'horizontal.go tolerancesForHpa: without the HPAConfigurableTolerance gate (alpha, off by default in 1.34) behavior.scaleUp.tolerance 0.05 is ignored',
     situation: (() => {
       const base = calc({ currentReplicas: 100, pods: pods(100, [], '100m'), metric: cpu(80), metrics: { resource: { cpu: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`p${i}`, '88m'])) } } });
       return { ...base, spec: { ...base.spec, behavior: { ...base.spec.behavior, scaleUp: { ...base.spec.behavior!.scaleUp, tolerance: '0.05' } } } };
     })(),
-    desired: 111,
+    desired: 100,
   },
   {
     source: 'blog "Kubernetes v1.33: HPA configurable tolerance": 50 replicas at 90 % vs 75 % scale to 60',
