@@ -24,13 +24,21 @@ async function up(flags: UpFlags): Promise<void> {
   if (unavailable) throw new Error(unavailable);
   const started = performance.now();
   const log = (line: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
-  const janitor = fork(JANITOR, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true, execArgv: [] });
-  janitor.unref();
+  let janitor: ReturnType<typeof fork> | undefined;
   const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
   const hpa = { syncPeriod: flags.hpaSyncPeriod, downscaleStabilization: flags.downscaleStabilization, initialReadinessDelay: flags.initialReadinessDelay, cpuInitializationPeriod: flags.cpuInitializationPeriod };
   for (const [flag, value] of Object.entries(hpa)) if (value !== undefined) log(`override: kube-controller-manager --horizontal-pod-autoscaler-${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${value}`);
   for (const difference of DIFFERENCES) log(`stand-in: ${difference}`);
-  const cluster = await Cluster.start({ dir: flags.dir, repoRoot, hpa, log });
+  const cluster = await Cluster.start({
+    dir: flags.dir,
+    repoRoot,
+    hpa,
+    log,
+    onNetwork: (network) => {
+      janitor = fork(JANITOR, [String(network.slot)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true, execArgv: [] });
+      janitor.unref();
+    },
+  });
   let stopping: Promise<void> | undefined;
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => (stopped = resolve));
@@ -38,8 +46,8 @@ async function up(flags: UpFlags): Promise<void> {
     stopping ??= (async () => {
       log('stopping: pods first (their grace periods), then the node, the proxy and the control plane');
       await cluster.stop();
-      janitor.send('clean');
-      janitor.disconnect();
+      janitor?.send('clean');
+      janitor?.disconnect();
       log('stopped');
       stopped();
     })();

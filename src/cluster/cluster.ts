@@ -4,10 +4,10 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { until } from '../lab/net.ts';
 import { binaryPath } from './binaries.ts';
-import { ControlPlane, KUBERNETES_SERVICE_IP, type ControlPlaneOptions } from './control-plane.ts';
+import { ControlPlane, type ControlPlaneOptions } from './control-plane.ts';
 import { KubeClient } from './kube-client.ts';
 import { NodeAgent } from './node-agent.ts';
-import { NODE_IP, PodNetwork } from './pod-network.ts';
+import { PodNetwork } from './pod-network.ts';
 import { ServiceProxy } from './service-proxy.ts';
 
 const run = promisify(execFile);
@@ -20,6 +20,8 @@ export interface ClusterOptions {
   /** The repository whose Dockerfile and build podscale's images come from. */
   repoRoot: string;
   hpa?: ControlPlaneOptions['hpa'];
+  /** Called once the pod network's slot is claimed (the CLI's janitor needs to know which). */
+  onNetwork?: (network: PodNetwork) => void;
   log?: (line: string) => void;
 }
 
@@ -29,7 +31,7 @@ export interface ClusterOptions {
  */
 export const DIFFERENCES = [
   'node: the podscale node agent runs each container as a process (in the pod\'s own network and mount namespaces, as the pod\'s user, without capabilities), not a kubelet + container runtime; CPU/memory limits are not enforced',
-  'Services: a userspace proxy listens on each ClusterIP (held by the node\'s podscale0 bridge) instead of kube-proxy\'s iptables rules; Service names resolve through each pod\'s /etc/hosts (no cluster DNS)',
+  'Services: a userspace proxy listens on each ClusterIP (held by the node\'s podscale<N> bridge) instead of kube-proxy\'s iptables rules; Service names resolve through each pod\'s /etc/hosts (no cluster DNS)',
   'apiserver: listens on 127.0.0.1 only (--endpoint-reconciler-type=none); the proxy routes the kubernetes Service (10.96.0.1:443) to it',
   'images: podscale images run the Dockerfile stage\'s CMD from this checkout; upstream images run the binaries built from the same releases',
 ];
@@ -66,6 +68,7 @@ export class Cluster {
     return PodNetwork.available();
   }
 
+
   static async start(options: ClusterOptions): Promise<Cluster> {
     const log = options.log ?? (() => undefined);
     const dir = resolve(options.dir);
@@ -73,14 +76,15 @@ export class Cluster {
     await mkdir(dir, { recursive: true });
     // Pods run as their own users and must traverse to their volumes under this directory.
     await chmod(dir, 0o755);
-    const network = new PodNetwork();
-    await network.setUp();
+    const network = await PodNetwork.claim();
+    log(`pod network: bridge ${network.bridge}, pods ${network.podCidr}, Services ${network.serviceCidr} (blackholed)`);
+    options.onNetwork?.(network);
     let plane: ControlPlane | undefined;
     const clients: KubeClient[] = [];
     let agent: NodeAgent | undefined;
     let proxy: ServiceProxy | undefined;
     try {
-      plane = await ControlPlane.start({ dir, nodeName: NODE_NAME, nodeIps: [NODE_IP], hpa: options.hpa, log });
+      plane = await ControlPlane.start({ dir, nodeName: NODE_NAME, nodeIps: [network.nodeIp], serviceCidr: network.serviceCidr, kubernetesServiceIp: network.kubernetesServiceIp, hpa: options.hpa, log });
       const pki = plane.pki;
       const nodeClient = await KubeClient.create(plane.apiserverUrl, pki.ca.cert, pki.node);
       const adminClient = await KubeClient.create(plane.apiserverUrl, pki.ca.cert, pki.admin);
@@ -91,14 +95,14 @@ export class Cluster {
       const serviceProxy = proxy;
       agent = new NodeAgent({
         nodeName: NODE_NAME,
-        nodeIp: NODE_IP,
+        nodeIp: network.nodeIp,
         client: nodeClient,
         reviewer: adminClient,
         servingCert: pki.nodeServing,
         network,
         podsDir: join(dir, 'pods'),
         repoRoot: options.repoRoot,
-        apiserver: { serviceHost: KUBERNETES_SERVICE_IP, servicePort: 443 },
+        apiserver: { serviceHost: network.kubernetesServiceIp, servicePort: 443 },
         hostsEntries: () => serviceProxy.hostsEntries(),
         log,
       });

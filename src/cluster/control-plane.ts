@@ -7,14 +7,15 @@ import { Component } from './components.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { createPki, type ClusterPki } from './pki.ts';
 
-export const SERVICE_CIDR = '10.96.0.0/16';
-/** The `kubernetes` Service's ClusterIP: the first address of the Service range. */
-export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';
 
 export interface ControlPlaneOptions {
   dir: string;
   nodeName: string;
   nodeIps: string[];
+  /** The Service range, and its first address (the `kubernetes` Service); default 10.96.0.0/16. */
+  serviceCidr?: string;
+  kubernetesServiceIp?: string;
   /** kube-controller-manager's HPA flags; unset ones keep upstream's defaults. */
   hpa?: {
     syncPeriod?: string;
@@ -67,7 +68,7 @@ export class ControlPlane {
   static async start(options: ControlPlaneOptions): Promise<ControlPlane> {
     const log = options.log ?? (() => undefined);
     const logDir = join(options.dir, 'logs');
-    const pki = await createPki({ dir: join(options.dir, 'pki'), apiserverIps: ['127.0.0.1', KUBERNETES_SERVICE_IP], nodeName: options.nodeName, nodeIps: options.nodeIps });
+    const pki = await createPki({ dir: join(options.dir, 'pki'), apiserverIps: ['127.0.0.1', options.kubernetesServiceIp ?? '10.96.0.1'], nodeName: options.nodeName, nodeIps: options.nodeIps });
     const [etcdPort, etcdPeerPort, apiserverPort] = [await freePort(), await freePort(), await freePort()];
     const apiserverUrl = `https://127.0.0.1:${apiserverPort}`;
     const kubeconfig = (name: string, user: string, client: { cert: string; key: string }) => writeKubeconfig(join(options.dir, name), { server: apiserverUrl, caFile: pki.ca.cert, user, client });
@@ -106,7 +107,7 @@ export class ControlPlane {
           `--service-account-key-file=${pki.serviceAccount.pub}`,
           `--service-account-signing-key-file=${pki.serviceAccount.key}`,
           '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-          `--service-cluster-ip-range=${SERVICE_CIDR}`,
+          `--service-cluster-ip-range=${options.serviceCidr ?? DEFAULT_SERVICE_CIDR}`,
           // The apiserver listens on loopback only, and Endpoints may not hold loopback addresses:
           // the Service proxy routes the `kubernetes` Service to it instead.
           '--endpoint-reconciler-type=none',
@@ -142,7 +143,7 @@ export class ControlPlane {
           '--use-service-account-credentials=true',
           `--service-account-private-key-file=${pki.serviceAccount.key}`,
           `--root-ca-file=${pki.ca.cert}`,
-          `--service-cluster-ip-range=${SERVICE_CIDR}`,
+          `--service-cluster-ip-range=${options.serviceCidr ?? DEFAULT_SERVICE_CIDR}`,
           '--leader-elect=false',
           ...(hpa.syncPeriod ? [`--horizontal-pod-autoscaler-sync-period=${hpa.syncPeriod}`] : []),
           ...(hpa.downscaleStabilization ? [`--horizontal-pod-autoscaler-downscale-stabilization=${hpa.downscaleStabilization}`] : []),
