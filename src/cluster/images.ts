@@ -68,8 +68,12 @@ async function dockerfileStage(path: string, stageName: string | undefined, repo
   const stage = stageName === undefined ? stages.at(-1) : stages.find((candidate) => candidate.name === stageName);
   if (!stage) throw new Error(`the Dockerfile has no stage named ${stageName}`);
   const config: ImageConfig = { entrypoint: [], cmd: [], workingDir: repoRoot, env: { PATH: DEFAULT_PATH } };
+  // The checkout stands in for the image's WORKDIR, also in ENV values that point into it.
+  let workdir: string | undefined;
+  const inCheckout = (value: string) => (workdir && (value === workdir || value.startsWith(`${workdir}/`)) ? `${repoRoot.replace(/\/$/, '')}${value.slice(workdir.length)}` : value);
   for (const { keyword, args, json } of stage.instructions) {
-    if (keyword === 'ENTRYPOINT') config.entrypoint = json ?? ['/bin/sh', '-c', args.join(' ')];
+    if (keyword === 'WORKDIR') workdir = (args[0] ?? '').replace(/\/$/, '');
+    else if (keyword === 'ENTRYPOINT') config.entrypoint = json ?? ['/bin/sh', '-c', args.join(' ')];
     else if (keyword === 'CMD') config.cmd = json ?? ['/bin/sh', '-c', args.join(' ')];
     else if (keyword === 'ENV') {
       for (const pair of args) {
@@ -81,6 +85,7 @@ async function dockerfileStage(path: string, stageName: string | undefined, repo
       if (uid !== undefined && Number.isInteger(uid)) config.user = { uid, gid: gid !== undefined && Number.isInteger(gid) ? gid : uid };
     }
   }
+  for (const [key, value] of Object.entries(config.env)) config.env[key] = inCheckout(value);
   if (config.entrypoint.length === 0 && config.cmd.length === 0) throw new Error(`the Dockerfile stage ${stageName ?? '(final)'} has no CMD or ENTRYPOINT`);
   return config;
 }
