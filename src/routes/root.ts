@@ -12,7 +12,9 @@ const Identity = Type.Object({
   service: Type.String(),
   version: Type.String(),
   pod: Type.String(),
-  namespace: Type.Union([Type.String(), Type.Null()]),
+  // A type list, not anyOf: fast-json-stringify serializes anyOf by running an Ajv validation per
+  // branch on every response (~4 % of a hello request's CPU in the profile).
+  namespace: Type.Unsafe<string | null>({ type: ['string', 'null'] }),
   uptimeSeconds: Type.Number(),
 });
 
