@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Config } from './config.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { lazyChildLogger } from './logger.ts';
+import { withDeferredChildren } from './logger.ts';
 import healthPlugin from './plugins/health.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import overloadPlugin from './plugins/overload.ts';
@@ -39,7 +39,7 @@ const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 /** Builds the whole service without listening or touching signals: the factory tests use. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger, childLoggerFactory: lazyChildLogger } : { logger: false }),
+    ...(options.logger ? { loggerInstance: withDeferredChildren(options.logger) } : { logger: false }),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     requestIdHeader: 'x-request-id',
     bodyLimit: config.bodyLimitBytes,

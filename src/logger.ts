@@ -22,29 +22,38 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'podName'>): Logg
 type LogArgs = Parameters<FastifyBaseLogger['info']>;
 
 /**
- * The per-request logger Fastify hands to every request, created on its first use. Fastify's
- * default makes a pino child (bound to the request id) for each request, which serializes the
- * bindings every time: ~1.5 % of a hello request's CPU in the profile, for a logger that almost no
- * request uses while request logging is off (errors and LOG_REQUESTS=true still get the child).
+ * A logger whose pino child is created on first use. Fastify makes a child logger (bound to the
+ * request id) for every request, and pino's child() serializes the bindings each time; with a
+ * custom childLoggerFactory Fastify also re-validates every child's methods per request. Together
+ * that was ~340 ns of a hello request (~2 % of its CPU) in the profile, for a logger almost no
+ * request uses while request logging is off. Handing Fastify this wrapper as its logger keeps
+ * Fastify's default factory (no per-request validation) and makes each child a small object that
+ * becomes a real pino child only if the request logs (errors, LOG_REQUESTS=true).
  */
-class LazyChildLogger implements FastifyBaseLogger {
+class DeferredLogger implements FastifyBaseLogger {
   readonly #parent: FastifyBaseLogger;
-  readonly #bindings: Bindings;
-  readonly #options: ChildLoggerOptions;
+  /** null: this wrapper is the parent itself (the root Fastify is given). */
+  readonly #bindings: Bindings | null;
+  readonly #options: ChildLoggerOptions | undefined;
   #child: FastifyBaseLogger | undefined;
 
-  constructor(parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) {
+  constructor(parent: FastifyBaseLogger, bindings: Bindings | null, options?: ChildLoggerOptions) {
     this.#parent = parent;
     this.#bindings = bindings;
     this.#options = options;
   }
 
   get #logger(): FastifyBaseLogger {
-    return (this.#child ??= this.#parent.child(this.#bindings, this.#options));
+    if (this.#child === undefined) {
+      // The parent's real logger: asking a DeferredLogger for a child would only defer again.
+      const parent = this.#parent instanceof DeferredLogger ? this.#parent.#logger : this.#parent;
+      this.#child = this.#bindings === null ? parent : parent.child(this.#bindings, this.#options);
+    }
+    return this.#child;
   }
 
   get level(): string {
-    return this.#child?.level ?? this.#options.level ?? this.#parent.level;
+    return this.#child?.level ?? this.#options?.level ?? this.#parent.level;
   }
 
   set level(level: string) {
@@ -73,11 +82,11 @@ class LazyChildLogger implements FastifyBaseLogger {
     this.#logger.silent(...args);
   }
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    return this.#logger.child(bindings, options);
+    return new DeferredLogger(this, bindings, options);
   }
 }
 
-/** Fastify's `childLoggerFactory`: see LazyChildLogger. */
-export function lazyChildLogger(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
-  return new LazyChildLogger(logger, bindings, options);
+/** The logger to give Fastify (`loggerInstance`): `logger` itself, with children made on first use. */
+export function withDeferredChildren(logger: FastifyBaseLogger): FastifyBaseLogger {
+  return new DeferredLogger(logger, null);
 }
