@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Config } from './config.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { Lifecycle } from './lifecycle.ts';
+import { withDeferredChildren } from './logger.ts';
 import healthPlugin from './plugins/health.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import overloadPlugin from './plugins/overload.ts';
@@ -38,7 +39,7 @@ const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 /** Builds the whole service without listening or touching signals: the factory tests use. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    ...(options.logger ? { loggerInstance: withDeferredChildren(options.logger) } : { logger: false }),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     requestIdHeader: 'x-request-id',
     bodyLimit: config.bodyLimitBytes,
@@ -55,7 +56,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const lifecycle = new Lifecycle();
   app.decorate('lifecycle', lifecycle);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
 
   await app.register(metricsPlugin, { exposeRoute: config.metricsPort === undefined });
   await app.register(overloadPlugin, { maxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs });
@@ -71,5 +71,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(workRoute, { maxMs: config.workMaxMs });
   await app.register(delayRoute, { maxMs: config.delayMaxMs });
   await app.register(echoRoute);
+  // Requests no route matched, in a scope of their own: only they run the hook that counts them
+  // under path="unmatched" (every route has its own, plugins/metrics.ts).
+  await app.register(async (notFound) => {
+    notFound.addHook('onResponse', app.metrics.countUnmatched);
+    notFound.setNotFoundHandler(notFoundHandler);
+  });
   return app;
 }

@@ -8,6 +8,9 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './logger.ts';
 import { buildMetricsServer } from './metrics-server.ts';
 import { installGracefulShutdown } from './shutdown.ts';
+import { installLazySourceMaps } from './stack-traces.ts';
+
+installLazySourceMaps(import.meta.url);
 
 function readConfig(): Config {
   try {

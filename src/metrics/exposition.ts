@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
+import { collectDefaultMetrics, Registry, type Counter, type Metric, type MetricObject, type OpenMetricsContentType } from 'prom-client';
 import { DURATION_BUCKETS, type RequestMetrics, type Series } from './request-metrics.ts';
 
 export const REQUESTS_TOTAL = 'http_requests_total';
@@ -21,21 +21,41 @@ export interface MetricsRegistries {
 }
 
 /**
- * Default process/runtime metrics come from prom-client, one registry per format: prom-client
+ * Default process/runtime metrics come from prom-client, collected once and exposed through one
+ * registry per format. The OpenMetrics registry must not hold the counters themselves: prom-client
  * renames counters in place while rendering OpenMetrics (`x_total` becomes `x`), which would make
- * every later text scrape lose `_total` (design notes §6).
+ * every later text scrape lose `_total` (design notes §6). It gets a view of each counter with its
+ * own name instead, and shares everything else.
+ *
+ * Collecting once matters on the request path: each collectDefaultMetrics() starts its own GC
+ * observer and event-loop-delay monitor, and the second set cost ~2.5 % of a hello request's CPU
+ * (measured with the metrics of one registry vs two, same run).
  */
 export function createRegistries(): MetricsRegistries {
   const text = new Registry();
+  collectDefaultMetrics({ register: text });
+  // Gauges named *_total break the naming rules promtool enforces; the per-type gauges
+  // (nodejs_active_handles{type=…} and friends) carry the same information.
+  for (const name of MISNAMED_DEFAULT_GAUGES) text.removeSingleMetric(name);
   const openMetrics = new Registry<OpenMetricsContentType>();
   openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-  for (const registry of [text, openMetrics] as Registry<RegistryContentType>[]) {
-    collectDefaultMetrics({ register: registry });
-    // Gauges named *_total break the naming rules promtool enforces; the per-type gauges
-    // (nodejs_active_handles{type=…} and friends) carry the same information.
-    for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
+  for (const metric of text.getMetricsAsArray()) {
+    openMetrics.registerMetric((String(metric.type) === 'counter' ? counterView(metric) : metric) as unknown as Metric);
   }
   return { text, openMetrics };
+}
+
+/** What a registry needs of a counter, under the OpenMetrics family name (without `_total`). */
+function counterView(counter: MetricObject): MetricObject & Pick<Counter, 'get'> {
+  const name = counter.name.replace(/_total$/, '');
+  return {
+    name,
+    help: counter.help,
+    type: counter.type,
+    aggregator: counter.aggregator,
+    collect: counter.collect,
+    get: async () => ({ ...(await (counter as unknown as Counter).get()), name }),
+  };
 }
 
 const BUCKET_LABELS = [...DURATION_BUCKETS.map(String), '+Inf'];

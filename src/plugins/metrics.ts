@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { createRegistries, negotiate, type MetricsRegistries } from '../metrics/exposition.ts';
 import { RequestMetrics, type RouteSeries } from '../metrics/request-metrics.ts';
@@ -7,36 +7,42 @@ import { RequestMetrics, type RouteSeries } from '../metrics/request-metrics.ts'
 declare module 'fastify' {
   interface FastifyContextConfig {
     metrics?: false;
-    [ROUTE_SERIES]?: RouteSeries | null;
   }
   interface FastifyInstance {
-    metrics: { requests: RequestMetrics; registries: MetricsRegistries };
+    metrics: {
+      requests: RequestMetrics;
+      registries: MetricsRegistries;
+      /** The onResponse hook for requests no route matched (app.ts adds it to the not-found scope). */
+      countUnmatched: onResponseHookHandler;
+    };
   }
 }
-
-const ROUTE_SERIES = Symbol('podscale.routeSeries');
 
 export interface MetricsPluginOptions {
   /** false when /metrics is served on a separate port (METRICS_PORT); counting still happens. */
   exposeRoute: boolean;
 }
 
+/** An onResponse hook bound to one route's series: a request does no lookup to find them. */
+function countInto(series: RouteSeries): onResponseHookHandler {
+  return (request, reply, done) => {
+    series.record(request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  };
+}
+
 async function metricsPlugin(app: FastifyInstance, options: MetricsPluginOptions): Promise<void> {
   const requests = new RequestMetrics();
   const registries = createRegistries();
-  app.decorate('metrics', { requests, registries });
+  app.decorate('metrics', { requests, registries, countUnmatched: countInto(requests.unmatched) });
 
-  // Resolve each route's series once, at registration, so a request needs no string keys.
+  // Each counted route gets its own hook, bound to its series once, at registration. (A global
+  // hook had to find the series through request.routeOptions, a getter that builds an object of
+  // twelve fields on every call; excluded routes, the probes, now run no hook at all.)
   app.addHook('onRoute', (route) => {
-    const excluded = route.config?.metrics === false;
-    route.config = { ...route.config, [ROUTE_SERIES]: excluded ? null : requests.route(route.url) };
-  });
-
-  app.addHook('onResponse', (request, reply, done) => {
-    const series = request.routeOptions.config[ROUTE_SERIES];
-    // undefined: the not-found handler or a request rejected before routing.
-    if (series !== null) (series ?? requests.unmatched).record(request.method, reply.statusCode, reply.elapsedTime / 1000);
-    done();
+    if (route.config?.metrics === false) return;
+    const hooks = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+    route.onResponse = [...hooks, countInto(requests.route(route.url))];
   });
 
   if (options.exposeRoute) app.get('/metrics', { config: { metrics: false, alwaysServe: true } }, scrapeHandler(requests, registries));

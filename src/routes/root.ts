@@ -1,5 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import type { FastifyPluginAsync } from 'fastify';
 
 export interface RootRouteOptions {
   service: string;
@@ -8,22 +7,34 @@ export interface RootRouteOptions {
   podNamespace: string | undefined;
 }
 
-const Identity = Type.Object({
-  service: Type.String(),
-  version: Type.String(),
-  pod: Type.String(),
-  namespace: Type.Union([Type.String(), Type.Null()]),
-  uptimeSeconds: Type.Number(),
-});
+/** The body of `GET /`. */
+export interface Identity {
+  service: string;
+  version: string;
+  pod: string;
+  namespace: string | null;
+  uptimeSeconds: number;
+}
 
-/** Who answered: the cheapest route, and the one that shows traffic spreading over pods. */
-export const rootRoute: FastifyPluginAsyncTypebox<RootRouteOptions> = async (app, options) => {
+/**
+ * Who answered: the cheapest route, and the one that shows traffic spreading over pods.
+ *
+ * Everything but the uptime is fixed for the life of the process, so the body is serialized once
+ * at registration and each request appends a number: no response schema, no serializer run, no
+ * string escaping per request (the compiled fast-json-stringify serializer and the handler's object
+ * were ~220 ns of a ~15 µs hello request in the profile).
+ */
+export const rootRoute: FastifyPluginAsync<RootRouteOptions> = async (app, options) => {
   const startedAt = performance.now();
-  app.get('/', { schema: { response: { 200: Identity } } }, async () => ({
+  const fixed = JSON.stringify({
     service: options.service,
     version: options.version,
     pod: options.podName,
     namespace: options.podNamespace ?? null,
-    uptimeSeconds: Math.round((performance.now() - startedAt) / 10) / 100,
-  }));
+  } satisfies Omit<Identity, 'uptimeSeconds'>);
+  const prefix = `${fixed.slice(0, -1)},"uptimeSeconds":`;
+  app.get('/', async (_request, reply) => {
+    void reply.type('application/json; charset=utf-8');
+    return `${prefix}${Math.round((performance.now() - startedAt) / 10) / 100}}`;
+  });
 };

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
+import { COMPILE_CACHE, SERVICE_BUNDLE, SERVICE_DIR } from '../../scripts/service-bundle.ts';
 import { join, relative } from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
 import { request } from 'undici';
@@ -371,15 +372,18 @@ describe('Dockerfile', () => {
 
   it('runs node directly in exec form, as the numeric UID the Deployment expects', () => {
     const cmd = finalStage.find((i) => i.getKeyword() === 'CMD')!;
-    expect(cmd.getArgumentsContent()).toBe('["node", "dist/server.js"]');
+    expect(cmd.getArgumentsContent()).toBe(`["node", "${SERVICE_BUNDLE}"]`);
     const user = finalStage.find((i) => i.getKeyword() === 'USER')!.getArgumentsContent()!;
     const pod = deployment.spec.template.spec.securityContext;
     expect(user).toBe(`${pod.runAsUser}:${pod.runAsGroup}`);
   });
 
-  it('installs production dependencies only in the final image', () => {
-    const runs = instructions.filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent() ?? '');
-    expect(runs.some((run) => run.includes('npm ci --omit=dev'))).toBe(true);
+  it('ships only the service bundle in the final image, which `npm run build` writes where CMD looks', () => {
+    const copies = finalStage.filter((i) => i.getKeyword() === 'COPY').map((i) => i.getTextContent());
+    expect(copies).toEqual([`COPY --from=build /app/${SERVICE_DIR} ./${SERVICE_DIR}`]);
     expect(finalStage.some((i) => i.getKeyword() === 'RUN')).toBe(false);
+    expect(existsSync(join(ROOT, SERVICE_BUNDLE))).toBe(true);
+    const env = finalStage.filter((i) => i.getKeyword() === 'ENV').map((i) => i.getArgumentsContent() ?? '').join(' ');
+    expect(env).toContain(`NODE_COMPILE_CACHE=/app/${COMPILE_CACHE}`);
   });
 });
