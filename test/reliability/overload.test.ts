@@ -2,6 +2,8 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadRun } from '../../src/load/engine.ts';
 import { ArrivalSchedule, constantRate } from '../../src/load/schedule.ts';
+import { closedModelCapacity } from '../../bench/soak.ts';
+import { loadLabKit } from '../../src/lab/kit.ts';
 import { spawnService, type StartedService } from '../helpers/child.ts';
 
 let service: StartedService;
@@ -28,13 +30,18 @@ function probe(url: string, periodMs: number, timeoutMs: number) {
 
 describe('overload', () => {
   it('at 3× capacity on a CPU-bound route: sheds with 503 + Retry-After, keeps serving, liveness and readiness stay 200', { timeout: 60_000 }, async () => {
-    // /api/work?ms=5 costs 5 ms of CPU on one event loop: capacity is ~200 req/s.
-    const capacity = 200;
-    const liveness = probe(`${service.url}/healthz`, 250, 3000); // the shipped liveness timeout is 3 s
-    const readiness = probe(`${service.url}/readyz`, 250, 2000); // the shipped readiness timeout is 2 s
+    // /api/work?ms=5 costs 5 ms on one event loop: ~200 req/s on an idle machine, less on a busy
+    // one. Capacity is measured here, in the same run, and everything below is relative to it.
+    const route = `${service.url}/api/work?ms=5`;
+    const capacity = await closedModelCapacity(route, 2);
+    const seconds = 6;
+    const periodMs = 250;
+    const { liveness: live, readiness: ready } = loadLabKit().probes;
+    const liveness = probe(`${service.url}/healthz`, periodMs, live.timeoutSeconds * 1000);
+    const readiness = probe(`${service.url}/readyz`, periodMs, ready.timeoutSeconds * 1000);
     const run = new LoadRun({
-      targets: [{ url: new URL(`${service.url}/api/work?ms=5`), method: 'GET', headers: {}, weight: 1 }],
-      schedule: new ArrivalSchedule(constantRate(capacity * 3, 6)),
+      targets: [{ url: new URL(route), method: 'GET', headers: {}, weight: 1 }],
+      schedule: new ArrivalSchedule(constantRate(Math.round(capacity * 3), seconds)),
       maxInFlight: 5000,
       connections: 400, // many clients, as in front of a real pod
       timeoutMs: 10_000,
@@ -46,16 +53,19 @@ describe('overload', () => {
     const shed = summary.counts.status['5xx'];
     const worstLiveness = Math.max(...liveness.results.map((r) => r.ms));
     console.info(
-      `overload at ${capacity * 3} req/s for 6 s: ${served} served (${Math.round(served / 6)}/s), ${shed} shed with 503, ` +
+      `overload at 3 × ${Math.round(capacity)} req/s for ${seconds} s: ${served} served (${Math.round(served / seconds)}/s), ${shed} shed with 503, ` +
         `timeouts ${summary.counts.errors.timeout}, p50 ${summary.latency.p50.toFixed(0)} ms, p99 ${summary.latency.p99.toFixed(0)} ms; ` +
         `liveness ${liveness.results.filter((r) => r.status === 200).length}/${liveness.results.length} ok (worst ${worstLiveness.toFixed(0)} ms), ` +
         `readiness ${readiness.results.filter((r) => r.status === 200).length}/${readiness.results.length} ok`,
     );
-    expect(liveness.results.length).toBeGreaterThan(10);
+    // A probe that took longer than its period delays the next one; half the schedule is still many.
+    expect(liveness.results.length).toBeGreaterThan((seconds * 1000) / periodMs / 2);
+    // Each probe was answered within the shipped probe timeout, or it would count as a failure here.
     expect(liveness.results.every((r) => r.status === 200)).toBe(true);
     expect(readiness.results.every((r) => r.status === 200)).toBe(true);
     expect(shed).toBeGreaterThan(0);
-    expect(served).toBeGreaterThan(capacity * 6 * 0.5);
+    // Shedding keeps the service doing useful work: at least half its capacity is still served.
+    expect(served).toBeGreaterThan(capacity * seconds * 0.5);
     expect(summary.counts.errors.refused + summary.counts.errors.reset).toBe(0);
   });
 
