@@ -34,7 +34,7 @@ export interface BuildOptions {
  * Node checks these on an interval (default 30 s); 1 s makes the limits mean what they say.
  */
 export const MAX_PARAM_LENGTH = 100;
-const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 
 /** Builds the whole service without listening or touching signals: the factory tests use. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {

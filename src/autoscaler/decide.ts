@@ -46,7 +46,7 @@ function metricSource(spec: MetricSpec): { name: string; target: MetricTarget } 
   }
 }
 
-function metricName(spec: MetricSpec): string {
+export function metricName(spec: MetricSpec): string {
   return metricSource(spec)?.name ?? String((spec as { type?: unknown }).type ?? 'unknown');
 }
 

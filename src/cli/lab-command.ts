@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LabKit } from '../lab/kit.ts';
 import { loadLabKit } from '../lab/kit.ts';
 import { Lab, type HpaOverrides, type LabOptions } from '../lab/lab.ts';
+import { scalingStory } from '../lab/story.ts';
 import type { LoadRun } from '../load/engine.ts';
 import type { RunRecord } from '../load/record.ts';
 import { failures } from '../load/stats.ts';
@@ -149,6 +150,7 @@ export function labCommand(): Command {
         const stages = flags.after ? `${stagesText}${stagesText.endsWith(':0') ? '' : ',1ms:0'},${flags.after}ms:0` : stagesText;
         const plan = planLoad([`${lab.serviceUrl}${flags.path}`], loadFlags(flags, { stages }));
         const { exitCode } = await executeLoad(plan, { stdout: process.stdout, env: process.env }, { watcher: labWatcher(lab), maxRequestsPerConnection: 50, complete: addDecisions(lab) });
+        for (const line of scalingStory(lab.controller.syncs)) process.stdout.write(`lab: ${line}\n`);
         process.exitCode = exitCode;
       });
     });

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { metricName } from '../autoscaler/decide.ts';
 import type { HpaSpec, MetricSpec } from '../autoscaler/types.ts';
 import { parseDuration } from '../duration.ts';
 import { publishedMetricName, rateWindowSeconds, type AdapterRule } from '../kit/adapter-rule.ts';
@@ -23,6 +24,8 @@ export interface HpaOverrides {
   qpsTarget?: number;
   cpuTarget?: number;
   scaleDownWindowS?: number;
+  /** Keep only these metrics (by name: cpu, http_requests_per_second): the others drive nothing. */
+  onlyMetrics?: string[];
 }
 
 export interface LabOptions {
@@ -71,6 +74,13 @@ export function applyOverrides(spec: HpaSpec, overrides: HpaOverrides): { spec: 
       described.push(`cpu utilization target ${metric.resource.target.averageUtilization}% → ${overrides.cpuTarget}%`);
       metric.resource.target.averageUtilization = overrides.cpuTarget;
     }
+  }
+  if (overrides.onlyMetrics !== undefined) {
+    const names = metrics.map(metricName);
+    const unknown = overrides.onlyMetrics.filter((name) => !names.includes(name));
+    if (unknown.length > 0) throw new Error(`the HPA has no metric ${unknown.join(', ')} (it has ${names.join(', ')})`);
+    copy.metrics = metrics.filter((metric) => overrides.onlyMetrics!.includes(metricName(metric)));
+    described.push(`metrics ${names.join(', ')} → ${copy.metrics.map(metricName).join(', ')}`);
   }
   if (overrides.scaleDownWindowS !== undefined) {
     const previous = copy.behavior?.scaleDown?.stabilizationWindowSeconds ?? 300;

@@ -17,6 +17,7 @@ const shippedPrometheus = parse(configMapData('prometheus-config', 'prometheus.y
 const [rule] = parseAdapterConfig(configMapData('prometheus-adapter-config', 'config.yaml')) as [AdapterRule];
 
 const NAMESPACE = 'podscale-test';
+const SCRAPE_S = 1;
 // Different per pod, so a query that mixed pods up would fail.
 const RATES = { 'pod-a': 4, 'pod-b': 9, 'pod-c': 16 } as const;
 type PodName = keyof typeof RATES;
@@ -27,7 +28,7 @@ let prometheus: PrometheusServer | undefined;
 
 beforeAll(async () => {
   for (const name of Object.keys(RATES) as PodName[]) pods.set(name, await spawnService({ POD_NAME: name, SHUTDOWN_DELAY_MS: '0' }));
-  prometheus = await PrometheusServer.start(shippedPrometheus, { scrapeInterval: '1s' });
+  prometheus = await PrometheusServer.start(shippedPrometheus, { scrapeInterval: `${SCRAPE_S}s` });
 });
 
 afterAll(async () => {
@@ -46,7 +47,8 @@ describe('the shipped scrape config and adapter rule against a real Prometheus',
     await prometheus!.setTargets(
       [...pods].map(([pod, service]) => ({ address: `127.0.0.1:${service.port}`, namespace: NAMESPACE, pod, app: 'podscale', port: service.port, metricsPath: '/metrics' })),
     );
-    await until(async () => (await prometheus!.activeTargets()).filter((t) => t.health === 'up').length === 3, { timeoutMs: 20_000, what: 'three healthy targets' });
+    // File discovery refreshes, and each target is scraped, once per interval: a few intervals, or it hangs.
+    await until(async () => (await prometheus!.activeTargets()).filter((t) => t.health === 'up').length === 3, { timeoutMs: 20 * SCRAPE_S * 1000, what: 'three healthy targets' });
     const targetLabels = (await prometheus!.activeTargets()).map((t) => t.labels);
     expect(targetLabels.map((l) => [l.namespace, l.pod]).sort()).toEqual([...pods.keys()].map((pod) => [NAMESPACE, pod]).sort());
 
@@ -55,10 +57,17 @@ describe('the shipped scrape config and adapter rule against a real Prometheus',
     traffic.push(new PacedTraffic(pods.get('pod-a')!.url, '/healthz', 20), new PacedTraffic(pods.get('pod-a')!.url, '/readyz', 20));
     traffic.push(new PacedTraffic(pods.get('pod-b')!.url, '/metrics', 5));
 
-    // rate() over a series younger than its window reads low: wait for the shipped window to fill.
-    const windowMs = rateWindowSeconds(rule) * 1000;
-    const started = performance.now();
-    await until(async () => performance.now() - started > windowMs + 3000, { timeoutMs: windowMs + 10_000, intervalMs: 500, what: 'the rate window to fill' });
+    // rate() over a series younger than its window reads low: wait until every pod's series (which
+    // appears with its first request) is older than the shipped window by two scrapes, counted in
+    // samples Prometheus holds, not in seconds of this machine's clock. The range is one scrape
+    // wider than the count asked for, so that scrape jitter cannot keep it one sample short.
+    const windowS = rateWindowSeconds(rule);
+    const full = `min(count_over_time(http_requests_total{namespace="${NAMESPACE}",path="/api/delay"}[${windowS + 3 * SCRAPE_S}s]))`;
+    await until(async () => ((await prometheus!.query(full))[0]?.value ?? 0) >= windowS / SCRAPE_S + 2, {
+      timeoutMs: (windowS + 10 * SCRAPE_S) * 1000,
+      intervalMs: 500,
+      what: 'the rate window to fill',
+    });
 
     const all = renderPodsQuery(rule, { series: 'http_requests_total', namespace: NAMESPACE, pods: [...pods.keys()] });
     expect(all).toBe(`sum(rate(http_requests_total{namespace="${NAMESPACE}",pod=~"pod-a|pod-b|pod-c"}[1m])) by (pod)`);

@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { scenarioStages } from '../../src/cli/lab-command.ts';
 import { deletionOrder } from '../../src/lab/deployment.ts';
 import { loadLabKit } from '../../src/lab/kit.ts';
+import type { MetricProposal } from '../../src/autoscaler/types.ts';
+import type { SyncRecord } from '../../src/lab/controller.ts';
 import { applyOverrides } from '../../src/lab/lab.ts';
 import type { LabPod } from '../../src/lab/pod.ts';
 import { extrapolatedRate } from '../../src/lab/rates.ts';
+import { scalingStory } from '../../src/lab/story.ts';
 import { parseStages } from '../../src/load/schedule.ts';
 
 describe('the lab reads the shipped kit', () => {
@@ -27,6 +30,13 @@ describe('the lab reads the shipped kit', () => {
       'scaleDown stabilization 300s → 30s',
     ]);
     expect(spec.behavior?.scaleDown?.policies).toEqual(loadLabKit().hpa.behavior?.scaleDown?.policies);
+  });
+
+  it('keeps only the metrics a test is about, and refuses a name the HPA does not have', () => {
+    const { spec, described } = applyOverrides(loadLabKit().hpa, { onlyMetrics: ['cpu'] });
+    expect(spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }]);
+    expect(described).toEqual(['metrics cpu, http_requests_per_second → cpu']);
+    expect(() => applyOverrides(loadLabKit().hpa, { onlyMetrics: ['memory'] })).toThrow(/no metric memory \(it has cpu, http_requests_per_second\)/);
   });
 });
 
@@ -64,5 +74,35 @@ describe("the embedded scraper's rate()", () => {
 
   it('needs two samples', () => {
     expect(extrapolatedRate([{ t: 1, v: 5 }], 0, 4)).toBeUndefined();
+  });
+});
+
+describe('the story of a lab run, read from its decisions', () => {
+  const proposal = (name: 'cpu' | 'http_requests_per_second', current: string, target: string, proposal: number | null): MetricProposal => ({ type: name === 'cpu' ? 'Resource' : 'Pods', name, current, target, proposal });
+  const sync = (t: number, from: number, to: number, metrics: MetricProposal[], reason = 'r'): SyncRecord => ({
+    t,
+    from,
+    decision: { desiredReplicas: to, metrics, reason, recommendation: Math.max(...metrics.map((m) => m.proposal ?? 0)) },
+    pods: [],
+  });
+
+  it('names the metric that proposed each scale-up, with the values behind it', () => {
+    const story = scalingStory([
+      sync(2, 2, 2, [proposal('cpu', '20', '60', 1), proposal('http_requests_per_second', '50', '100', 1)]),
+      sync(4, 2, 3, [proposal('cpu', '95', '60', 3), proposal('http_requests_per_second', '130500m', '100', 3)]),
+      sync(6, 3, 5, [proposal('cpu', '150', '60', 5), proposal('http_requests_per_second', '120', '100', 4)]),
+      sync(8, 5, 3, [proposal('cpu', '10', '60', 1), proposal('http_requests_per_second', '40', '100', 2)]),
+    ]);
+    expect(story).toEqual([
+      'what drove the replicas (from the HPA decisions):',
+      '     4s  2 → 3  cpu 95% vs 60% and http_requests_per_second 130.5 vs 100 proposed 3',
+      '     6s  3 → 5  cpu 150% vs 60% proposed 5 (http_requests_per_second 120 vs 100 proposed 4)',
+      '     8s  5 → 3  all metrics below target: cpu 10% vs 60% proposed 1, http_requests_per_second 40 vs 100 proposed 2',
+      'scale-ups driven by cpu and http_requests_per_second ×1, cpu ×1; 1 scale-down(s)',
+    ]);
+  });
+
+  it('says so when nothing changed, with the last reason', () => {
+    expect(scalingStory([sync(2, 2, 2, [proposal('http_requests_per_second', '10', '100', 1)], 'no change: it is quiet')])).toEqual(['replicas stayed at 2; last decision: no change: it is quiet']);
   });
 });

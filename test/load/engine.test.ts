@@ -59,13 +59,14 @@ describe('arrival rate', () => {
 
 describe('coordinated omission', () => {
   it('a one-second stall shows in the p99 measured from due times, unlike a closed-model client', async () => {
+    const stallMs = 1000;
     let stalled = false;
     let started = 0;
     const server = await httpServer((_req, res) => {
       if (started === 0) started = performance.now();
       if (!stalled && performance.now() - started > 1000) {
         stalled = true;
-        const until = performance.now() + 1000;
+        const until = performance.now() + stallMs;
         while (performance.now() < until); // the whole process freezes, as in a GC pause
       }
       res.end('ok');
@@ -91,12 +92,13 @@ describe('coordinated omission', () => {
     console.info(`coordinated omission: open-model p99 ${open.latency.p99.toFixed(1)} ms, max ${open.latency.max.toFixed(0)} ms; closed-model p99 ${closedP99.toFixed(1)} ms over ${closed.length} requests`);
 
     expect(stalled).toBe(true);
-    // ~200 requests fall due during the stall: a quarter of the run waits up to a second.
-    expect(open.latency.p99).toBeGreaterThan(500);
-    expect(open.latency.max).toBeGreaterThan(900);
+    // ~200 requests fall due during the stall: a quarter of the run waits up to a second. Bounds
+    // are fractions of the stall: the point is which client sees it, not how fast this machine is.
+    expect(open.latency.p99).toBeGreaterThan(stallMs / 2);
+    expect(open.latency.max).toBeGreaterThan(stallMs * 0.9);
     // One request saw the stall; the closed-model client sent nothing while it waited.
-    expect(closedP99).toBeLessThan(100);
-    expect(closed.at(-1)!).toBeGreaterThan(900);
+    expect(closedP99).toBeLessThan(stallMs / 10);
+    expect(closed.at(-1)!).toBeGreaterThan(stallMs * 0.9);
   });
 });
 
@@ -118,13 +120,14 @@ describe('errors by kind', () => {
   });
 
   it('counts timeouts when the handler is slower than --timeout', async () => {
-    const server = await httpServer((_req, res) => setTimeout(() => res.end('late'), 3000));
+    const handlerMs = 3000;
+    const server = await httpServer((_req, res) => setTimeout(() => res.end('late'), handlerMs));
     servers.push(server);
     const { run } = load(server.url, { rate: 50, seconds: 0.4, timeoutMs: 200 });
     const summary = await run.run();
     expect(summary.counts.errors.timeout).toBe(20);
-    // undici's timers are coarse (hundreds of ms), but the run ends long before the handler would.
-    expect(summary.durationS).toBeLessThan(2);
+    // undici's timers are coarse (hundreds of ms), but the run ends before the handler would answer.
+    expect(summary.durationS).toBeLessThan(handlerMs / 1000);
   });
 
   it('counts 503s as 5xx', async () => {
@@ -154,12 +157,15 @@ describe('errors by kind', () => {
 
 describe('stop()', () => {
   it('stops scheduling early and still summarises what was sent', async () => {
-    const { run } = load(`${service.url}/`, { rate: 100, seconds: 10 });
-    setTimeout(() => run.stop(), 500);
+    const rate = 100;
+    const stopAfterMs = 500;
+    const { run } = load(`${service.url}/`, { rate, seconds: 10 });
+    setTimeout(() => run.stop(), stopAfterMs);
     const summary = await run.run();
     expect(summary.stoppedBy).toBe('interrupted');
-    expect(summary.counts.offered).toBeGreaterThan(30);
-    expect(summary.counts.offered).toBeLessThan(100);
+    // What the schedule called for until the stop (which a busy machine may run late), not the 10 s.
+    expect(summary.counts.offered).toBeGreaterThan((rate * stopAfterMs) / 1000 / 2);
+    expect(summary.counts.offered).toBeLessThanOrEqual(Math.ceil(rate * summary.durationS));
     expect(summary.counts.completed).toBe(summary.counts.sent);
   });
 });
