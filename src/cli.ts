@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { hpaCommand } from './cli/hpa-command.ts';
 import { labCommand } from './cli/lab-command.ts';
 import { loadCommand } from './cli/load-command.ts';
+import { policyCommand } from './cli/policy-command.ts';
 import { reportCommand } from './cli/report-command.ts';
 import { SERVICE_VERSION } from './version.ts';
 
@@ -13,7 +14,8 @@ const program = new Command('podscale')
   .addCommand(loadCommand())
   .addCommand(reportCommand())
   .addCommand(hpaCommand())
-  .addCommand(labCommand());
+  .addCommand(labCommand())
+  .addCommand(policyCommand());
 
 try {
   await program.parseAsync(process.argv);
