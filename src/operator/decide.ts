@@ -106,7 +106,9 @@ export function proposeAll(input: PolicyInput): MetricStatus[] {
     });
     const proposal = decision.metrics[0];
     if (!proposal || proposal.proposal === null) return { ...status, error: proposal?.error ?? decision.reason };
-    return { ...status, current: proposal.current ?? undefined, proposal: proposal.proposal };
+    // For a query, the value itself (the HPA shows the per-replica average).
+    const current = metric.type === 'Prometheus' ? String(values.prometheus![metric.query]) : (proposal.current ?? undefined);
+    return { ...status, current, proposal: proposal.proposal };
   });
 }
 
