@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { controllerCommand } from './cli/controller-command.ts';
 import { hpaCommand } from './cli/hpa-command.ts';
 import { labCommand } from './cli/lab-command.ts';
 import { loadCommand } from './cli/load-command.ts';
@@ -15,7 +16,8 @@ const program = new Command('podscale')
   .addCommand(reportCommand())
   .addCommand(hpaCommand())
   .addCommand(labCommand())
-  .addCommand(policyCommand());
+  .addCommand(policyCommand())
+  .addCommand(controllerCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -27,6 +27,7 @@ import {
 import type { Logger } from 'pino';
 import { formatMilli, toMilli } from '../autoscaler/quantity.ts';
 import type { PodInfo } from '../autoscaler/types.ts';
+import { messageOf } from './errors.ts';
 import { decidePolicy, type MetricValues, type PolicyDecision } from './decide.ts';
 import { GROUP, KIND, metricLabel, PLURAL, specProblems, VERSION, type AutoScalerPolicy, type Condition, type PolicySpec, type PolicyStatus } from './policy.ts';
 import { matches, selectorString } from './selector.ts';
@@ -59,17 +60,6 @@ export const backoffMs = (attempt: number) => Math.min(5_000, 200 * 2 ** attempt
 const retriable = (error: unknown) => {
   const code = codeOf(error);
   return code === undefined || code === 409 || code === 429 || code >= 500;
-};
-const messageOf = (error: unknown) => {
-  const body = (error as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return error instanceof Error ? error.message : String(error);
 };
 
 interface Watched<T extends KubernetesObject> {
@@ -305,7 +295,9 @@ export class PolicyController {
     const memoryScale = this.#lastScale.get(key);
     const lastScaleTime = statusScale === undefined ? memoryScale : memoryScale === undefined ? statusScale : Math.max(statusScale, memoryScale);
     const decision = decidePolicy({ spec, now, currentReplicas: current, pods, values, lastScaleTime, minCooldownSeconds: this.#o.minCooldownSeconds });
-    this.#o.metrics.decision.observe((performance.now() - started) / 1000);
+    const decisionSeconds = (performance.now() - started) / 1000;
+    this.#o.metrics.decision.observe(decisionSeconds);
+    this.#o.log.debug({ policy: key, current, desired: decision.desiredReplicas, write: decision.write, reason: decision.reason, decisionMs: Math.round(decisionSeconds * 1000) }, 'decided');
 
     let replicas = current;
     let scaledAt = lastScaleTime;

@@ -9,6 +9,7 @@
  */
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { messageOf } from './errors.ts';
 
 export interface LeaderOptions {
   namespace: string;
@@ -59,7 +60,7 @@ export class LeaderElector {
       try {
         ok = await this.#tryAcquireOrRenew();
       } catch (error) {
-        this.#o.log.warn({ err: error, lease: this.#o.name }, 'lease: acquire or renew failed');
+        this.#o.log.warn({ err: messageOf(error), lease: this.#o.name }, 'lease: acquire or renew failed');
       }
       if (this.#stopped) break;
       if (ok) {
@@ -164,7 +165,7 @@ export class LeaderElector {
       });
       this.#o.log.info({ lease: `${this.#o.namespace}/${this.#o.name}` }, 'lease: released');
     } catch (error) {
-      this.#o.log.warn({ err: error }, 'lease: release failed; the others take over after the lease duration');
+      this.#o.log.warn({ err: messageOf(error) }, 'lease: release failed; the others take over after the lease duration');
     }
   }
 }

@@ -135,7 +135,7 @@ export class ControllerProcess {
       const waiter = { match, resolve: (line: LogLine) => (clearTimeout(timer), resolve(line)) };
       const timer = setTimeout(() => {
         this.#waiters.delete(waiter);
-        reject(new Error(`${this.identity}: timed out after ${timeoutMs} ms waiting for ${what}`));
+        reject(new Error(`${this.identity}: timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.lines.slice(-8).map((l) => JSON.stringify(l)).join('\n')}`));
       }, timeoutMs);
       this.#waiters.add(waiter);
     });
