@@ -323,6 +323,18 @@ describe.skipIf(skip)('the controller (real child processes, ServiceAccount cred
     process.stderr.write(`[operator] HPA deleted → Conflict=False in ${Date.now() - deletedAt} ms (resync 2 s)\n`);
     expect(Date.now() - deletedAt).toBeLessThan(2_000 + 1_500);
     await waitFor('conflict', 'deployment/web', 'jsonpath={.spec.replicas}=5');
+
+    // A second policy on the same Deployment: both refuse, until it is gone.
+    await apply({ ...policy('conflict'), metadata: { name: 'twin', namespace: 'conflict' } });
+    await waitFor('conflict', 'autoscalerpolicy/web', 'condition=Conflict', '10s');
+    await waitFor('conflict', 'autoscalerpolicy/twin', 'condition=Conflict', '10s');
+    expect(await jsonpath(['-n', 'conflict', 'asp', 'web'], '{.status.conditions[?(@.type=="Conflict")].reason}')).toBe('AutoScalerPolicy');
+    await setLag(20);
+    await waitFor('conflict', 'autoscalerpolicy/web', 'jsonpath={.status.observedGeneration}=1');
+    await k(['delete', 'asp', 'twin', '-n', 'conflict']);
+    await waitFor('conflict', 'autoscalerpolicy/web', 'condition=Conflict=false', '10s');
+    await waitFor('conflict', 'deployment/web', 'jsonpath={.spec.replicas}=2');
+    await c.waitFor(isMsg('scaled', (l) => l.to === 2));
   });
 
   it('holds replicas while Prometheus is down, says so, and recovers when it returns; serves health and metrics', { timeout: 120_000 }, async () => {
