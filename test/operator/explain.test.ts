@@ -48,4 +48,18 @@ describe('podscale policy explain', () => {
     expect(out[4]!.error).toMatch(/KafkaLag is not supported yet: use type Prometheus/);
     expect(out[5]!.error).toMatch(/^not JSON/);
   });
+
+  it('documents its input in --help, and podscale controller --help lists the flags', async () => {
+    const run = (args: string[]) => {
+      const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      return once(child, 'close').then(([code]) => ({ code: code as number, stdout }));
+    };
+    const policy = await run(['policy', 'explain', '--help']);
+    expect(policy.stdout).toMatch(/"lastScaleTime"/);
+    const controller = await run(['controller', '--help']);
+    expect(controller).toMatchObject({ code: 0 });
+    expect(controller.stdout).toMatch(/--prometheus-url <url>.*http:\/\/prometheus\.podscale\.svc:9090/);
+  });
 });
