@@ -30,6 +30,7 @@ import type { PodInfo } from '../autoscaler/types.ts';
 import { messageOf } from './errors.ts';
 import { decidePolicy, type MetricValues, type PolicyDecision } from './decide.ts';
 import { GROUP, KIND, metricLabel, PLURAL, specProblems, VERSION, type AutoScalerPolicy, type Condition, type PolicySpec, type PolicyStatus } from './policy.ts';
+import { nextStart } from './schedule.ts';
 import { matches, selectorString } from './selector.ts';
 import { queryPrometheus, readCpu, readPodsMetric } from './sources.ts';
 import type { ControllerMetrics } from './telemetry.ts';
@@ -338,9 +339,12 @@ export class PolicyController {
       await this.#warn(policy, 'FailedGetMetrics', failed.map((m) => `${m.type} ${m.name}: ${m.error}`).join('; '));
       this.#requeueAfter(key, Math.min(METRIC_RETRY_MS, this.#o.resyncMs));
     } else if (!scaleError) this.#lastWarning.delete(key);
-    if (!decision.write && decision.desiredReplicas !== current && decision.cooldown.until !== undefined) {
-      this.#requeueAfter(key, decision.cooldown.until - now + 50);
-    }
+    // Wake up when something will change without an event: the cooldown ends, a window starts.
+    const wakeups: number[] = [];
+    if (!decision.write && decision.desiredReplicas !== current && decision.cooldown.until !== undefined) wakeups.push(decision.cooldown.until + 50);
+    const next = nextStart(spec.schedule, now, spec.timeZone ?? 'UTC');
+    if (next !== undefined && next - now < this.#o.resyncMs) wakeups.push(next + 50);
+    if (wakeups.length > 0 && decision.metricErrors === 0) this.#requeueAfter(key, Math.min(...wakeups) - now);
     return 'ok';
   }
 

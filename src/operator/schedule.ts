@@ -96,3 +96,21 @@ export function entryInForce(schedule: readonly ScheduleEntry[] | undefined, now
   }
   return best;
 }
+
+/** When the next window starts after `now` (ms), so a controller can reconcile right then; undefined for an empty schedule. */
+export function nextStart(schedule: readonly ScheduleEntry[] | undefined, now: number, timeZone = 'UTC'): number | undefined {
+  if (!schedule || schedule.length === 0) return undefined;
+  const today = wallClock(now, timeZone);
+  const days = schedule.map((entry) => (entry.days ? parseDays(entry.days) : undefined));
+  let next: number | undefined;
+  for (let ahead = 0; ahead <= 8 && next === undefined; ahead += 1) {
+    const date = new Date(Date.UTC(today.year, today.month - 1, today.day + ahead));
+    schedule.forEach((entry, index) => {
+      if (days[index] && !days[index].has(date.getUTCDay())) return;
+      const [hour, minute] = entry.time.split(':').map(Number) as [number, number];
+      const start = zonedInstant(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), hour, minute, timeZone);
+      if (start > now && (next === undefined || start < next)) next = start;
+    });
+  }
+  return next;
+}

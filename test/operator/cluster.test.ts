@@ -260,6 +260,26 @@ describe.skipIf(skip)('the controller (real child processes, ServiceAccount cred
     expect(scaledEvents.map((e) => e.message).sort()).toEqual([expect.stringMatching(/^Scaled Deployment web from 1 to 3/), expect.stringMatching(/^Scaled Deployment web from 3 to 8/)]);
   });
 
+  it('applies the floor of a schedule window at once when it starts, cooldown or not', { timeout: 150_000 }, async () => {
+    await namespaceWithDeployment('sched', 1);
+    await setLag(10); // the metric alone asks for 1
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    let boundary = Math.ceil(Date.now() / 60_000) * 60_000;
+    if (boundary - Date.now() < 15_000) boundary += 60_000;
+    const c = controller('sched-a', 'sched');
+    await c.waitFor(isMsg('lease: became leader'));
+    await apply(policy('sched', { cooldownSeconds: 600, schedule: [{ time: hhmm(boundary - 60_000), replicas: 3 }, { time: hhmm(boundary), replicas: 6 }] }));
+    await waitFor('sched', 'deployment/web', 'jsonpath={.spec.replicas}=3');
+    await waitFor('sched', 'autoscalerpolicy/web', 'condition=CooldownActive');
+    await waitFor('sched', 'deployment/web', 'jsonpath={.spec.replicas}=6', '90s');
+    const written = await c.waitFor(isMsg('scaled', (l) => l.to === 6));
+    const late = (written.time as number) - boundary;
+    process.stderr.write(`[operator] schedule window ${hhmm(boundary)} → floor written ${late} ms after it began, inside a 600 s cooldown\n`);
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(1_500);
+    expect(await jsonpath(['-n', 'sched', 'asp', 'web'], '{.status.scheduleEntry.time}')).toBe(hhmm(boundary));
+  });
+
   it('two replicas: only the leader writes; SIGKILL hands over within lease duration + retry period, SIGTERM at once', { timeout: 120_000 }, async () => {
     await namespaceWithDeployment('lead', 1);
     await setLag(20);

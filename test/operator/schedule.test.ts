@@ -67,3 +67,15 @@ describe('schedule: the entry in force', () => {
     expect(entryInForce([{ time: '09:00', replicas: 3 }, { time: '09:00', replicas: 4 }], at('2026-01-10T10:00:00Z'))?.entry.replicas).toBe(4);
   });
 });
+
+describe('schedule: the next window start', () => {
+  it('is the earliest start after now, over midnight, days and time zones', async () => {
+    const { nextStart } = await import('../../src/operator/schedule.ts');
+    const entries = [{ time: '22:00', replicas: 2 }, { time: '09:00', replicas: 10, days: 'Mon-Fri' }];
+    expect(iso(nextStart(entries, at('2026-01-09T23:00:00Z')))).toBe('2026-01-10T22:00:00.000Z'); // Saturday: no 09:00
+    expect(iso(nextStart(entries, at('2026-01-11T23:00:00Z')))).toBe('2026-01-12T09:00:00.000Z'); // Monday 09:00
+    expect(iso(nextStart(entries, at('2026-01-12T09:00:00Z')))).toBe('2026-01-12T22:00:00.000Z'); // strictly after
+    expect(iso(nextStart(entries, at('2026-03-29T06:00:00Z'), 'Europe/Berlin'))).toBe('2026-03-29T20:00:00.000Z'); // Sunday, CEST
+    expect(nextStart([], at('2026-01-12T09:00:00Z'))).toBeUndefined();
+  });
+});
