@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { clusterCommand } from './cli/cluster-command.ts';
+import { controllerCommand } from './cli/controller-command.ts';
 import { hpaCommand } from './cli/hpa-command.ts';
 import { labCommand } from './cli/lab-command.ts';
 import { loadCommand } from './cli/load-command.ts';
+import { policyCommand } from './cli/policy-command.ts';
 import { reportCommand } from './cli/report-command.ts';
 import { SERVICE_VERSION } from './version.ts';
 
@@ -15,7 +17,9 @@ const program = new Command('podscale')
   .addCommand(reportCommand())
   .addCommand(hpaCommand())
   .addCommand(labCommand())
-  .addCommand(clusterCommand());
+  .addCommand(clusterCommand())
+  .addCommand(policyCommand())
+  .addCommand(controllerCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { decidePolicy, type PolicyInput } from '../../src/operator/decide.ts';
+import type { PolicySpec } from '../../src/operator/policy.ts';
+import { specProblems } from '../../src/operator/policy.ts';
+
+const now = Date.parse('2026-01-10T12:00:00Z');
+const query = 'sum(kafka_consumergroup_lag{group="orders"})';
+const pods = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `p${i}`, requests: { cpu: '100m' } }));
+const perPod = (n: number, value: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, value]));
+
+function run(spec: Partial<PolicySpec>, input: Partial<PolicyInput> = {}) {
+  return decidePolicy({ spec: { deploymentName: 'd', metrics: [], ...spec }, now, currentReplicas: 2, pods: pods(2), ...input });
+}
+
+describe('policy decision: the HPA arithmetic per metric', () => {
+  it('Prometheus is External AverageValue: within tolerance 0.1 holds, else ceil(value / threshold)', () => {
+    const spec = { metrics: [{ type: 'Prometheus' as const, query, threshold: 1000 }] };
+    expect(run(spec, { values: { prometheus: { [query]: 2100 } } })).toMatchObject({ desiredReplicas: 2, write: false }); // ratio 1.05
+    expect(run(spec, { values: { prometheus: { [query]: 2300 } } })).toMatchObject({ desiredReplicas: 3, write: true }); // ratio 1.15
+    expect(run(spec, { values: { prometheus: { [query]: 5000 } } }).desiredReplicas).toBe(5);
+    expect(run(spec, { values: { prometheus: { [query]: 500 } } }).desiredReplicas).toBe(1);
+    expect(run(spec, { values: { prometheus: { [query]: 0 } } }).desiredReplicas).toBe(0);
+  });
+
+  it('CPU is Utilization of the pods requests; Pods is AverageValue with missing pods as the HPA counts them', () => {
+    expect(run({ metrics: [{ type: 'CPU', threshold: 70 }] }, { values: { cpu: perPod(2, '140m') } }).desiredReplicas).toBe(4); // 140 % / 70 % × 2
+    expect(run({ metrics: [{ type: 'CPU', threshold: 70 }] }, { values: { cpu: perPod(2, '75m') } }).desiredReplicas).toBe(2); // ratio 1.07: tolerance
+    // p1 has no sample: scale-up treats it as 0 → (300 + 0) / 2 = 150 per pod vs 100 → 3.
+    expect(run({ metrics: [{ type: 'Pods', name: 'rps', threshold: 100 }] }, { values: { pods: { rps: { p0: '300' } } } }).desiredReplicas).toBe(3);
+    // A Pending pod is unready: scale-up with it counted as 0.
+    const withPending = [...pods(2), { name: 'p2', phase: 'Pending' as const, requests: { cpu: '100m' } }];
+    expect(run({ metrics: [{ type: 'Pods', name: 'rps', threshold: 100 }] }, { currentReplicas: 3, pods: withPending, values: { pods: { rps: { p0: '300', p1: '300' } } } }).desiredReplicas).toBe(6);
+  });
+});
+
+describe('policy decision: combination', () => {
+  const spec: Partial<PolicySpec> = {
+    minReplicas: 2,
+    maxReplicas: 10,
+    metrics: [
+      { type: 'CPU', threshold: 70 },
+      { type: 'Prometheus', query, threshold: 1000 },
+    ],
+    schedule: [
+      { time: '09:00', replicas: 6 },
+      { time: '22:00', replicas: 1 },
+    ],
+  };
+
+  it('takes the highest proposal, then the schedule floor, then min/max', () => {
+    const high = run(spec, { values: { cpu: perPod(2, '140m'), prometheus: { [query]: 8000 } } });
+    expect(high).toMatchObject({ desiredReplicas: 8, limit: undefined });
+    expect(high.metrics.map((m) => m.proposal)).toEqual([4, 8]);
+    expect(run(spec, { values: { cpu: perPod(2, '10m'), prometheus: { [query]: 500 } } })).toMatchObject({ desiredReplicas: 6, limit: 'ScheduleFloor' });
+    expect(run(spec, { values: { cpu: perPod(2, '10m'), prometheus: { [query]: 50_000 } } })).toMatchObject({ desiredReplicas: 10, limit: 'TooManyReplicas' });
+    const night = Date.parse('2026-01-10T23:00:00Z');
+    expect(run(spec, { now: night, currentReplicas: 3, pods: pods(3), values: { cpu: perPod(3, '10m'), prometheus: { [query]: 100 } } })).toMatchObject({ desiredReplicas: 2, limit: 'TooFewReplicas' });
+  });
+
+  it('never lowers replicas for a metric it cannot read; the others, the floor and min may raise', () => {
+    const errors = { errors: { [query]: 'Prometheus unreachable' } };
+    const night = Date.parse('2026-01-10T23:00:00Z');
+    const held = run(spec, { now: night, currentReplicas: 5, pods: pods(5), values: { cpu: perPod(5, '10m'), ...errors } });
+    expect(held).toMatchObject({ desiredReplicas: 5, write: false, metricErrors: 1 });
+    expect(held.reason).toMatch(/not lowered/);
+    expect(held.metrics[1]).toMatchObject({ error: 'Prometheus unreachable' });
+    expect(run(spec, { now: night, currentReplicas: 2, values: { cpu: perPod(2, '140m'), ...errors } }).desiredReplicas).toBe(4);
+    expect(run(spec, { currentReplicas: 3, pods: pods(3), values: { ...errors } }).desiredReplicas).toBe(6); // all unreadable: floor raises
+    expect(run({ ...spec, schedule: [] }, { currentReplicas: 1, pods: pods(1), values: { ...errors } }).desiredReplicas).toBe(2); // min raises
+    // An empty answer is not zero (KEDA #3065).
+    expect(run(spec, { now: night, currentReplicas: 5, pods: pods(5), values: { cpu: perPod(5, '10m'), prometheus: {} } }).desiredReplicas).toBe(5);
+  });
+
+  it('a schedule-only policy follows its entries', () => {
+    const only = { metrics: [], schedule: spec.schedule };
+    expect(run(only, { currentReplicas: 2 }).desiredReplicas).toBe(6);
+    expect(run(only, { now: Date.parse('2026-01-10T23:00:00Z'), currentReplicas: 6 }).desiredReplicas).toBe(1);
+  });
+});
+
+describe('policy decision: cooldown', () => {
+  const spec: Partial<PolicySpec> = { cooldownSeconds: 120, metrics: [{ type: 'Prometheus', query, threshold: 1000 }] };
+  const values = { prometheus: { [query]: 5000 } };
+
+  it('writes at most once per cooldown, counted from status.lastScaleTime', () => {
+    expect(run(spec, { values, lastScaleTime: now - 60_000 })).toMatchObject({ desiredReplicas: 5, write: false, cooldown: { active: true, until: now + 60_000 } });
+    expect(run(spec, { values, lastScaleTime: now - 120_000 })).toMatchObject({ write: true, cooldown: { active: false } });
+    expect(run(spec, { values })).toMatchObject({ write: true });
+  });
+
+  it('raises cooldownSeconds to --min-cooldown', () => {
+    expect(run({ ...spec, cooldownSeconds: 10 }, { values, lastScaleTime: now - 60_000 }).cooldown).toMatchObject({ seconds: 120, active: true });
+    expect(run({ ...spec, cooldownSeconds: 10 }, { values, lastScaleTime: now - 60_000, minCooldownSeconds: 5 }).cooldown).toMatchObject({ seconds: 10, active: false });
+  });
+
+  it('applies a schedule window that started after the last scale at once', () => {
+    const scheduled = { ...spec, schedule: [{ time: '11:59', replicas: 8 }] };
+    // The window began at 11:59; the last scale was at 11:58:30: the floor goes on at once.
+    expect(run(scheduled, { values, lastScaleTime: now - 90_000 })).toMatchObject({ desiredReplicas: 8, write: true, cooldown: { active: true, bypassed: true } });
+    // The last scale was within this window already: the cooldown holds.
+    expect(run(scheduled, { values, lastScaleTime: now - 30_000 })).toMatchObject({ write: false, cooldown: { bypassed: false } });
+  });
+});
+
+describe('spec checks (the CRD rules, for explain)', () => {
+  it('names each problem', () => {
+    expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'KafkaLag', threshold: 1 }] })[0]).toMatch(/KafkaLag is not supported yet: use type Prometheus/);
+    expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'Memory', threshold: 1 }] })).toEqual(['metrics[0]: unknown metric type: must be one of CPU, Pods, Prometheus']);
+    expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'CPU', threshold: 0 }] })).toEqual(['metrics[0]: threshold must be greater than 0']);
+    expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'Prometheus', threshold: 1 }] })).toEqual(['metrics[0]: a Prometheus metric needs a query']);
+    expect(specProblems({ deploymentName: 'd', metrics: [], schedule: [{ time: '24:00', replicas: 1 }] })).toEqual(['schedule[0]: time must be 24-hour HH:MM from 00:00 to 23:59']);
+    expect(specProblems({ deploymentName: 'd', metrics: [], minReplicas: 5, maxReplicas: 2 })).toEqual(['minReplicas must not be greater than maxReplicas']);
+    expect(specProblems({ deploymentName: 'd', metrics: [], timeZone: 'Mars/Olympus' })[0]).toMatch(/unknown time zone/);
+  });
+});
