@@ -190,7 +190,15 @@ build_service() {
   podman image exists "$node_image" || { echo "build-images: $node_image is missing (build it: --only=base)" >&2; exit 1; }
   local t0; t0=$(date +%s)
   step "podman build -t podscale:latest . (the Dockerfile as it is; the layer cache makes this quick when current) ..."
-  podman build "${build_flags[@]}" -f Dockerfile -t localhost/podscale:latest "$repo" 2>&1 | sed -u 's/^/  | /' 
+  # `RUN npm ci` reaches the npm registry the ordinary way. Where this machine's egress needs an
+  # extra CA (NODE_EXTRA_CA_CERTS, as here), npm in the build gets it from a global npmrc mounted for
+  # the RUN steps only: nothing of it lands in a layer.
+  local extra=()
+  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ]; then
+    printf 'cafile=/run/podscale-build/ca.crt\n' >"$work/npmrc"
+    extra=(-v "$(readlink -f "$NODE_EXTRA_CA_CERTS"):/run/podscale-build/ca.crt:ro" -v "$work/npmrc:/usr/local/etc/npmrc:ro")
+  fi
+  podman build "${build_flags[@]}" "${extra[@]}" -f Dockerfile -t localhost/podscale:latest "$repo" 2>&1 | sed -u 's/^/  | /' 
   podman tag localhost/podscale:latest docker.io/library/podscale:latest
   step "podscale:latest $(podman image inspect --format '{{.Id}}' localhost/podscale:latest | cut -c1-12), $(( $(podman image inspect --format '{{.Size}}' localhost/podscale:latest) / 1000000 )) MB, in $(( $(date +%s) - t0 )) s"
 }
@@ -321,9 +329,10 @@ USER 65534
 ENTRYPOINT [\"/metrics-server\"]"
 }
 
-wants base && build_base && save_archive "$node_image"
-wants service && build_service && save_archive docker.io/library/podscale:latest
-wants pause && build_pause && save_archive "$pause_image"
+# (if/fi, not &&: set -e does not stop a function called as part of an && list)
+if wants base; then build_base; save_archive "$node_image"; fi
+if wants service; then build_service; save_archive docker.io/library/podscale:latest; fi
+if wants pause; then build_pause; save_archive "$pause_image"; fi
 if wants upstream; then
   build_upstreams
   for image in "$prometheus_image" "$adapter_image" "$metrics_server_image"; do save_archive "$image"; done
