@@ -302,7 +302,8 @@ build_upstreams() {
   build_upstream_bases
   local prom_src=/root/go/pkg/mod/github.com/prometheus/prometheus@v0.305.0
   prom_src="$(cd tools/cluster/prometheus && go list -m -f '{{.Dir}}' github.com/prometheus/prometheus 2>/dev/null || echo "$prom_src")"
-  # prometheus/prometheus's Dockerfile (v3.5.0), minus promtool and npm_licenses.tar.bz2 (not built here).
+  # prometheus/prometheus's Dockerfile (v3.5.0), minus promtool and npm_licenses.tar.bz2 (not built here);
+  # chown by number: Debian's static busybox cannot look names up (static glibc has no NSS).
   build_upstream "$prometheus_image" "$cluster/prometheus" "FROM $busybox_image
 LABEL maintainer=\"The Prometheus Authors <prometheus-developers@googlegroups.com>\"
 LABEL org.opencontainers.image.source=\"https://github.com/prometheus/prometheus\"
@@ -311,7 +312,7 @@ COPY prometheus.yml /etc/prometheus/prometheus.yml
 COPY LICENSE /LICENSE
 COPY NOTICE /NOTICE
 WORKDIR /prometheus
-RUN chown -R nobody:nobody /etc/prometheus /prometheus && chmod g+w /prometheus
+RUN chown -R 65534:65534 /etc/prometheus /prometheus && chmod g+w /prometheus
 USER       nobody
 EXPOSE     9090
 VOLUME     [ \"/prometheus\" ]
