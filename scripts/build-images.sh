@@ -298,6 +298,16 @@ build_upstream() {
   step "built $image in $(( $(date +%s) - t0 )) s"
 }
 
+upstream_binaries_present() {
+  local name
+  for name in prometheus prometheus-adapter metrics-server; do
+    if [ ! -x "$cluster/$name/$name" ]; then
+      step "skipping the upstream images: $cluster/$name/$name is missing (scripts/build-cluster.sh builds it)"
+      return 1
+    fi
+  done
+}
+
 build_upstreams() {
   build_upstream_bases
   local prom_src=/root/go/pkg/mod/github.com/prometheus/prometheus@v0.305.0
@@ -335,8 +345,10 @@ if wants base; then build_base; save_archive "$node_image"; fi
 if wants service; then build_service; save_archive docker.io/library/podscale:latest; fi
 if wants pause; then build_pause; save_archive "$pause_image"; fi
 if wants upstream; then
-  build_upstreams
-  for image in "$prometheus_image" "$adapter_image" "$metrics_server_image"; do save_archive "$image"; done
+  if upstream_binaries_present; then
+    build_upstreams
+    for image in "$prometheus_image" "$adapter_image" "$metrics_server_image"; do save_archive "$image"; done
+  fi
 fi
 step "done in $(( $(date +%s) - started )) s; archives (docker-archive, for ctr images import) in $archives"
 for image in "$node_image" localhost/podscale:latest "$pause_image" "$prometheus_image" "$adapter_image" "$metrics_server_image"; do
