@@ -42,11 +42,15 @@ async function podman(args: string[], options: { allowFailure?: boolean } = {}):
   }
 }
 
-/** What podman holds that a test could leave behind: containers (build containers too), networks, mounts. */
-async function leftovers(): Promise<{ containers: string[]; networks: string[]; mounts: string[] }> {
+/**
+ * What these tests could leave behind: their own containers (by label), build containers (buildah's
+ * working containers, which `podman build` removes when done), networks and mounted containers.
+ */
+async function leftovers(): Promise<{ containers: string[]; buildContainers: string[]; networks: string[]; mounts: string[] }> {
   const lines = (text: string) => text.split('\n').filter(Boolean).sort();
   return {
-    containers: lines((await podman(['ps', '--all', '--external', '--format', '{{.ID}} {{.Names}}'])).stdout),
+    containers: lines((await podman(['ps', '--all', '--quiet', '--filter', `label=${LABEL}`])).stdout),
+    buildContainers: lines(await run('buildah', ['containers', '--quiet']).then(({ stdout }) => stdout, () => '')),
     networks: lines((await podman(['network', 'ls', '--format', '{{.Name}}'])).stdout),
     mounts: lines((await podman(['mount'])).stdout),
   };
