@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine: Node.js 24, the npm dependencies, the build, and (with
 # --with-prometheus) the Prometheus server and promtool that the tests and the lab use, and (with
-# --with-cluster) the real control plane's programs, built from upstream Go modules into ~/.cache.
+# --with-cluster) the real control plane's programs, built from upstream Go modules into ~/.cache,
+# and the images a real node runs (scripts/build-images.sh, into root's podman storage).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +57,22 @@ if $with_cluster; then
   else
     # Not fatal: the tests that need the control plane skip with a line saying so.
     echo "setup: Go is not installed, so the control plane is not built and its tests will be skipped (install Go >= 1.24 and run this again)" >&2
+  fi
+  # The images a real node runs (scripts/build-images.sh): podman, runc (crun refuses hybrid
+  # cgroups), debootstrap for the Node base, Debian's static busybox and gcc's static libc for the
+  # small images. Needs root (podman's root storage); without it the image tests skip.
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    image_packages=(podman buildah runc debootstrap uidmap containernetworking-plugins slirp4netns fuse-overlayfs iptables busybox-static gcc libc6-dev ca-certificates)
+    missing=()
+    for pkg in "${image_packages[@]}"; do dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg"); done
+    if [ "${#missing[@]}" -gt 0 ]; then
+      echo "setup: installing ${missing[*]} from Debian's packages (for the images)"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    bash scripts/build-images.sh
+  else
+    echo "setup: the images (scripts/build-images.sh) need root and apt-get (podman, runc, debootstrap); their tests will be skipped" >&2
   fi
 fi
 
