@@ -367,7 +367,7 @@ export class PolicyController {
   async #readMetrics(spec: PolicySpec, namespace: string, selector: string, now: number): Promise<MetricValues> {
     const values: MetricValues = { errors: {}, pods: {}, prometheus: {} };
     await Promise.all(
-      spec.metrics.map(async (metric) => {
+      (spec.metrics ?? []).map(async (metric) => {
         try {
           if (metric.type === 'CPU') values.cpu = await readCpu(this.#o.kc, namespace, selector);
           else if (metric.type === 'Pods') values.pods![metric.name] = await readPodsMetric(this.#o.kc, namespace, selector, metric.name);

@@ -7,7 +7,7 @@
 import { decide as hpaDecide } from '../autoscaler/decide.ts';
 import type { MetricSpec, Observed, PodInfo, ResourceSample } from '../autoscaler/types.ts';
 import type { Quantity } from '../autoscaler/quantity.ts';
-import { effectiveCooldown, metricLabel, type MetricStatus, type PolicySpec } from './policy.ts';
+import { effectiveCooldown, metricLabel, type MetricStatus, type PolicyMetric, type PolicySpec } from './policy.ts';
 import { entryInForce, type EntryInForce } from './schedule.ts';
 
 /** What the controller read for a policy's metrics. A metric with no entry could not be read. */
@@ -56,7 +56,7 @@ function thresholdText(value: number): string {
 }
 
 /** The HPA metric spec one policy metric is computed as. */
-function hpaMetric(metric: PolicySpec['metrics'][number], index: number): MetricSpec {
+function hpaMetric(metric: PolicyMetric, index: number): MetricSpec {
   switch (metric.type) {
     case 'CPU':
       return { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: metric.threshold } } };
@@ -76,7 +76,7 @@ export function proposeAll(input: PolicyInput): MetricStatus[] {
     startTime: pod.startTime === undefined ? undefined : pod.startTime / 1000,
     readySince: pod.readySince === undefined ? undefined : pod.readySince / 1000,
   }));
-  return input.spec.metrics.map((metric, index) => {
+  return (input.spec.metrics ?? []).map((metric, index) => {
     const label = metricLabel(metric);
     const status: MetricStatus = { type: metric.type, name: label, threshold: thresholdText(metric.threshold) };
     const readError = values.errors?.[label];

@@ -130,7 +130,7 @@ export class LeaderElector {
             leaseDurationSeconds,
             renewTime: new V1MicroTime(now),
             acquireTime: changed ? new V1MicroTime(now) : spec.acquireTime ? new V1MicroTime(time(spec.acquireTime)!) : new V1MicroTime(now),
-            leaseTransitions: (spec.leaseTransitions ?? 0) + (changed && holder !== '' ? 1 : 0),
+            leaseTransitions: (spec.leaseTransitions ?? 0) + (changed ? 1 : 0),
           },
         },
       });

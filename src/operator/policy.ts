@@ -25,7 +25,8 @@ export interface PolicySpec {
   maxReplicas?: number;
   cooldownSeconds?: number;
   timeZone?: string;
-  metrics: PolicyMetric[];
+  /** Optional: a schedule-only policy follows its entries. */
+  metrics?: PolicyMetric[];
   schedule?: ScheduleEntry[];
 }
 
@@ -90,8 +91,8 @@ export function specProblems(spec: unknown): string[] {
   }
   if (typeof s.minReplicas === 'number' && typeof s.maxReplicas === 'number' && s.minReplicas > s.maxReplicas) problems.push('minReplicas must not be greater than maxReplicas');
   if (s.timeZone !== undefined && (typeof s.timeZone !== 'string' || !isValidTimeZone(s.timeZone))) problems.push(`unknown time zone ${JSON.stringify(s.timeZone)}: use an IANA name such as Europe/Berlin`);
-  if (!Array.isArray(s.metrics)) problems.push('metrics must be a list');
-  else {
+  if (s.metrics !== undefined && !Array.isArray(s.metrics)) problems.push('metrics must be a list');
+  else if (Array.isArray(s.metrics)) {
     s.metrics.forEach((metric: unknown, i) => {
       const m = (metric ?? {}) as Record<string, unknown>;
       const at = `metrics[${i}]`;
@@ -113,6 +114,8 @@ export function specProblems(spec: unknown): string[] {
         if (e.days !== undefined && (typeof e.days !== 'string' || !DAYS.test(e.days))) problems.push(`${at}: days must be day names or ranges such as Mon-Fri or Sat,Sun`);
       });
   }
+  const none = (list: unknown) => !Array.isArray(list) || list.length === 0;
+  if (none(s.metrics) && none(s.schedule)) problems.push('a policy needs at least one metric or one schedule entry');
   return problems;
 }
 

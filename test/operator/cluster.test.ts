@@ -141,13 +141,16 @@ describe.skipIf(skip)('the AutoScalerPolicy CRD on a real kube-apiserver', () =>
     ['time 12:60', { ...base(), spec: { ...base().spec, schedule: [{ time: '12:60', replicas: 1 }] } }, /time must be 24-hour HH:MM/],
     ['days Monday', { ...base(), spec: { ...base().spec, schedule: [{ time: '09:00', replicas: 1, days: 'Monday' }] } }, /days must be day names or ranges such as Mon-Fri/],
     ['minReplicas > maxReplicas', policy('crd', { minReplicas: 5, maxReplicas: 2 }), /spec: Invalid value: "object": minReplicas must not be greater than maxReplicas/],
+    ['neither metrics nor schedule', policy('crd', { metrics: [] }), /spec: Invalid value: "object": a policy needs at least one metric or one schedule entry/],
   ];
   it.each(cases)('rejects %s with the CEL message', async (_name, object, message) => {
     await expect(apply(object)).rejects.toMatchObject({ stderr: expect.stringMatching(message) });
   });
 
-  it('accepts days and every time from 00:00 to 23:59', async () => {
+  it('accepts days and every time from 00:00 to 23:59, and a schedule-only policy', async () => {
     await apply(policy('crd', { schedule: [{ time: '00:00', replicas: 1, days: 'Mon-Fri' }, { time: '23:59', replicas: 2, days: 'Sat,Sun' }] }));
+    const { metrics: _metrics, ...scheduleOnly } = policy('crd', { schedule: [{ time: '08:00', replicas: 3 }] }).spec;
+    await apply({ ...policy('crd'), metadata: { name: 'schedule-only', namespace: 'crd' }, spec: scheduleOnly });
   });
 });
 

@@ -109,7 +109,9 @@ describe('spec checks (the CRD rules, for explain)', () => {
     expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'CPU', threshold: 0 }] })).toEqual(['metrics[0]: threshold must be greater than 0']);
     expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'Prometheus', threshold: 1 }] })).toEqual(['metrics[0]: a Prometheus metric needs a query']);
     expect(specProblems({ deploymentName: 'd', metrics: [], schedule: [{ time: '24:00', replicas: 1 }] })).toEqual(['schedule[0]: time must be 24-hour HH:MM from 00:00 to 23:59']);
-    expect(specProblems({ deploymentName: 'd', metrics: [], minReplicas: 5, maxReplicas: 2 })).toEqual(['minReplicas must not be greater than maxReplicas']);
-    expect(specProblems({ deploymentName: 'd', metrics: [], timeZone: 'Mars/Olympus' })[0]).toMatch(/unknown time zone/);
+    expect(specProblems({ deploymentName: 'd', metrics: [], minReplicas: 5, maxReplicas: 2 })).toContain('minReplicas must not be greater than maxReplicas');
+    expect(specProblems({ deploymentName: 'd', metrics: [], schedule: [{ time: '08:00', replicas: 1 }], timeZone: 'Mars/Olympus' })).toEqual([expect.stringMatching(/unknown time zone/)]);
+    expect(specProblems({ deploymentName: 'd' })).toEqual(['a policy needs at least one metric or one schedule entry']);
+    expect(specProblems({ deploymentName: 'd', schedule: [{ time: '08:00', replicas: 1 }] })).toEqual([]);
   });
 });
