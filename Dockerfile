@@ -8,13 +8,22 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-fund --no-audit
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/build-service.ts scripts/service-bundle.ts ./scripts/
+COPY scripts/build-service.ts scripts/service-bundle.ts scripts/build-controller.ts ./scripts/
 COPY src ./src
 # tsc for the tools, then esbuild: dist/service/server.mjs (+ map), runnable without node_modules,
 # and its compile cache, filled by a warm-up run of the bundle on this same Node.
 RUN npm run build
 
-# (operator image: a named stage here, e.g. `FROM node:24-bookworm-slim AS operator`.)
+# The AutoScalerPolicy controller (k8s/controller, image podscale-controller): its own bundle only.
+# Build it with `--target controller`; Node's built-in ICU carries the time zones it needs.
+FROM node:24-bookworm-slim AS controller
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/dist/controller ./dist/controller
+USER 10001:10001
+EXPOSE 8081
+# ENTRYPOINT, not CMD: the Deployment passes only `args` (flags), which replace CMD.
+ENTRYPOINT ["node", "dist/controller/main.mjs"]
 
 FROM node:24-bookworm-slim AS service
 ENV NODE_ENV=production \

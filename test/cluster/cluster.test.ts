@@ -61,7 +61,8 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
     for (const [namespace, deployment] of [['podscale', 'podscale'], ['podscale', 'prometheus'], ['podscale', 'prometheus-adapter'], ['kube-system', 'metrics-server']]) {
       await cluster.kubectl(['rollout', 'status', '-n', namespace!, `deployment/${deployment}`, '--timeout=120s']);
     }
-    await cluster.kubectl(['wait', '--for=condition=Available', '--timeout=120s', 'apiservice/v1beta1.custom.metrics.k8s.io', 'apiservice/v1beta1.metrics.k8s.io']);
+    // Polled rather than `kubectl wait`, which fails at once while an object has no conditions yet.
+    await until(async () => (await cluster.kubectl(['get', 'apiservice', 'v1beta1.custom.metrics.k8s.io', 'v1beta1.metrics.k8s.io', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Available")].status}'])).stdout === 'True True', { timeoutMs: 120_000, intervalMs: 1000, what: 'the metrics APIServices to be Available' });
     serviceUrl = (JSON.parse(await readFile(cluster.servicesFile, 'utf8')) as Record<string, string>)['podscale/podscale'] ?? '';
   }, 300_000);
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterCacheDir } from '../../src/cluster/binaries.ts';
 import { ControlPlane } from '../../src/cluster/control-plane.ts';
+import { until } from '../../src/lab/net.ts';
 import { clusterSkipReason, kubectl } from '../helpers/cluster.ts';
 
 const skip = await clusterSkipReason();
@@ -30,7 +31,8 @@ describe.skipIf(skip)('the shipped kit on a real kube-apiserver (v1.34)', () => 
     plane = await ControlPlane.start({ dir, nodeName: 'podscale-node', nodeIps: ['10.244.0.1'] });
     // k8s/prometheus-operator holds a PodMonitor: its CRD as prometheus-operator publishes it.
     await kubectl(plane.adminKubeconfig, ['apply', '--server-side', '-f', PODMONITOR_CRD]);
-    await kubectl(plane.adminKubeconfig, ['wait', '--for=condition=Established', '--timeout=30s', 'crd/podmonitors.monitoring.coreos.com']);
+    // `kubectl wait` fails at once if the CRD has no status conditions yet: poll the condition.
+    await until(async () => (await kubectl(plane.adminKubeconfig, ['get', 'crd/podmonitors.monitoring.coreos.com', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}'])).stdout === 'True', { timeoutMs: 30_000, what: 'the PodMonitor CRD to be Established' });
   }, 120_000);
 
   afterAll(async () => {
