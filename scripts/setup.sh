@@ -44,6 +44,16 @@ if $with_prometheus && ! command -v promtool >/dev/null 2>&1; then
   fi
 fi
 
+if $with_prometheus && ! command -v wrk >/dev/null 2>&1; then
+  # The bench's smoke test (test/bench-smoke.test.ts) drives the servers with wrk; skipped without it.
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing wrk from Debian's packages"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || echo "setup: could not install wrk; the bench smoke test will be skipped" >&2
+  else
+    echo "setup: wrk not found (apt-get install wrk); the bench smoke test will be skipped" >&2
+  fi
+fi
+
 if $with_prometheus && ! command -v kubectl >/dev/null 2>&1; then
   # The kit's tests build k8s/ with `kubectl kustomize` (kustomize components need kubectl >= 1.21;
   # Debian's kubernetes-client package is older): install kubectl from your cloud SDK or dl.k8s.io.

@@ -7,7 +7,7 @@ import { withDeferredChildren } from './logger.ts';
 import healthPlugin from './plugins/health.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import overloadPlugin from './plugins/overload.ts';
-import responseHeadersPlugin from './plugins/response-headers.ts';
+import { responseWithHeaders } from './plugins/response-headers.ts';
 import { delayRoute } from './routes/delay.ts';
 import { echoRoute } from './routes/echo.ts';
 import { rootRoute } from './routes/root.ts';
@@ -38,6 +38,7 @@ export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 
 /** Builds the whole service without listening or touching signals: the factory tests use. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const lifecycle = new Lifecycle();
   const app = Fastify({
     ...(options.logger ? { loggerInstance: withDeferredChildren(options.logger) } : { logger: false }),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
@@ -46,21 +47,24 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
-    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+      // x-served-by and, while draining, Connection: close on every response (plugins/response-headers.ts).
+      ServerResponse: responseWithHeaders({ lifecycle, podName: config.podName }),
+    },
     // During close, requests already on open sockets are served (with Connection: close), not 503'd.
     return503OnClosing: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const lifecycle = new Lifecycle();
   app.decorate('lifecycle', lifecycle);
   app.setErrorHandler(errorHandler);
 
   await app.register(metricsPlugin, { exposeRoute: config.metricsPort === undefined });
   await app.register(overloadPlugin, { maxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs });
   await app.register(healthPlugin, { lifecycle });
-  await app.register(responseHeadersPlugin, { lifecycle, podName: config.podName });
 
   await app.register(rootRoute, {
     service: SERVICE_NAME,

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import type { Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 
@@ -39,7 +39,6 @@ export function installGracefulShutdown({ app, logger, delayMs, timeoutMs }: Shu
 
       // 1. Readiness 503 now; liveness stays 200. 2. Every response from here on closes its socket.
       app.lifecycle.beginDrain();
-      connections.closeAfterResponse();
       logger.info({ phase: 'drain', signal, delayMs }, 'shutdown: readiness 503, serving with Connection: close');
 
       // 3. Keep serving while the endpoint removal reaches every proxy.
@@ -64,7 +63,7 @@ export function installGracefulShutdown({ app, logger, delayMs, timeoutMs }: Shu
  * request headers never finished. Node stops enforcing headersTimeout once the listener is closed,
  * so without this a slowloris connection would hold close() until the deadline.
  */
-function trackConnections(server: Server): { closeUnanswered(): void; closeAfterResponse(): void } {
+function trackConnections(server: Server): { closeUnanswered(): void } {
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -75,14 +74,6 @@ function trackConnections(server: Server): { closeUnanswered(): void; closeAfter
       // A socket's current ServerResponse (Node's _httpMessage) exists from the moment its request
       // headers are complete until the response is finished.
       for (const socket of sockets) if (!(socket as Socket & { _httpMessage?: unknown })._httpMessage) socket.destroy();
-    },
-    // Requests arrived before the drain began: their responses close the socket too (the
-    // response-headers plugin covers every request that arrives after).
-    closeAfterResponse() {
-      for (const socket of sockets) {
-        const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
-        if (response && !response.headersSent) response.setHeader('connection', 'close');
-      }
     },
   };
 }

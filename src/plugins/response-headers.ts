@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Lifecycle } from '../lifecycle.ts';
 
 export const SERVED_BY_HEADER = 'x-served-by';
@@ -14,17 +13,27 @@ export interface ResponseHeadersOptions {
  * While draining, `Connection: close` makes keep-alive clients reconnect — through the Service, to
  * a pod that is staying — instead of reusing a socket this pod is about to close.
  *
- * Set when the request arrives (onRequest), not in an onSend hook: a reply keeps its headers
- * through the error handler, and one hook phase fewer per request is measurable on a hello route.
- * Requests already in flight when the drain begins get `Connection: close` from the shutdown
- * sequence (shutdown.ts) instead.
+ * Not a Fastify hook: the server's own ServerResponse class (Fastify's `http.ServerResponse`
+ * option, see app.ts) adds them to the header object Fastify passes to writeHead. That covers every
+ * response — routes, errors, 404s, requests Fastify rejects before routing — decides
+ * `Connection: close` at the moment the response is sent (so requests in flight when the drain
+ * begins get it too), and costs one property write, where an onSend hook cost a hook phase per
+ * request (~2 % of a hello request's CPU in the profile).
  */
-async function responseHeadersPlugin(app: FastifyInstance, { lifecycle, podName }: ResponseHeadersOptions): Promise<void> {
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.header(SERVED_BY_HEADER, podName);
-    if (lifecycle.draining) reply.header('connection', 'close');
-    done();
-  });
+export function responseWithHeaders({ lifecycle, podName }: ResponseHeadersOptions): typeof ServerResponse {
+  class PodscaleResponse extends ServerResponse<IncomingMessage> {
+    override writeHead(statusCode: number, reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
+      const headers = typeof reasonOrHeaders === 'string' ? maybeHeaders : reasonOrHeaders;
+      if (headers && !Array.isArray(headers)) {
+        headers[SERVED_BY_HEADER] = podName;
+        if (lifecycle.draining) headers.connection = 'close';
+      } else if (!this.headersSent) {
+        // writeHead(status) alone, or raw header arrays: rare (Node's implicit headers, streams).
+        this.setHeader(SERVED_BY_HEADER, podName);
+        if (lifecycle.draining) this.setHeader('connection', 'close');
+      }
+      return typeof reasonOrHeaders === 'string' ? super.writeHead(statusCode, reasonOrHeaders, maybeHeaders) : super.writeHead(statusCode, reasonOrHeaders);
+    }
+  }
+  return PodscaleResponse as typeof ServerResponse;
 }
-
-export default fp(responseHeadersPlugin, { name: 'podscale-response-headers', fastify: '5.x' });
