@@ -201,6 +201,11 @@ build_service() {
   podman build "${build_flags[@]}" "${extra[@]}" -f Dockerfile -t localhost/podscale:latest "$repo" 2>&1 | sed -u 's/^/  | /' 
   podman tag localhost/podscale:latest docker.io/library/podscale:latest
   step "podscale:latest $(podman image inspect --format '{{.Id}}' localhost/podscale:latest | cut -c1-12), $(( $(podman image inspect --format '{{.Size}}' localhost/podscale:latest) / 1000000 )) MB, in $(( $(date +%s) - t0 )) s"
+  # The controller (k8s/controller: image podscale-controller, tag 0.1.0): a named stage sharing
+  # the build stage, so this is the layer cache plus one COPY.
+  podman build "${build_flags[@]}" "${extra[@]}" -f Dockerfile --target controller -t localhost/podscale-controller:0.1.0 "$repo" 2>&1 | sed -u 's/^/  | /'
+  podman tag localhost/podscale-controller:0.1.0 docker.io/library/podscale-controller:0.1.0
+  step "podscale-controller:0.1.0 $(( $(podman image inspect --format '{{.Size}}' localhost/podscale-controller:0.1.0) / 1000000 )) MB"
 }
 
 # --- 3. pause --------------------------------------------------------------------------------------
