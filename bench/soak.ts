@@ -31,6 +31,9 @@ export interface SoakSample {
   t: number;
   rssMiB: number;
   eventLoopLagP99Ms: number;
+  /** The service's CPU time so far (user + system), and the responses it had given by then. */
+  cpuMs: number;
+  completed: number;
 }
 
 export interface SoakResult {
@@ -92,7 +95,7 @@ export async function closedModelCapacity(url: string, seconds: number, clients 
   return ok / seconds;
 }
 
-async function pacedLoad(url: string, rate: number, seconds: number, clients = 16): Promise<{ requests: number; failed: number; p99Ms: number }> {
+async function pacedLoad(url: string, rate: number, seconds: number, onResponse: () => void, clients = 16): Promise<{ requests: number; failed: number; p99Ms: number }> {
   const pool = new Pool(new URL(url).origin, { connections: clients });
   const { pathname, search } = new URL(url);
   const gapMs = (clients / rate) * 1000;
@@ -117,6 +120,7 @@ async function pacedLoad(url: string, rate: number, seconds: number, clients = 1
             failed += 1;
           }
           latencies.push(performance.now() - sentAt);
+          onResponse();
           due = Math.max(due + gapMs, performance.now());
         }
       }),
@@ -134,16 +138,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const rate = Math.round(capacityRps * 0.7);
   const samples: SoakSample[] = [];
   const startedAt = performance.now();
+  let completed = 0;
   const sample = async () => {
-    samples.push({ t: (performance.now() - startedAt) / 1000, rssMiB: (await pidusage(options.pid)).memory / 2 ** 20, eventLoopLagP99Ms: await lagP99Ms(options.url) });
+    const t = (performance.now() - startedAt) / 1000;
+    const done = completed;
+    const usage = await pidusage(options.pid);
+    samples.push({ t, rssMiB: usage.memory / 2 ** 20, eventLoopLagP99Ms: await lagP99Ms(options.url), cpuMs: usage.ctime, completed: done });
   };
   await sample();
   const timer = setInterval(() => void sample(), options.sampleEverySeconds * 1000);
   const outcome =
     options.pacing === 'paced'
-      ? await pacedLoad(target, rate, options.seconds)
-      : await loadRun(target, rate, options.seconds)
-          .run()
+      ? await pacedLoad(target, rate, options.seconds, () => (completed += 1))
+      : await (() => {
+          const run = loadRun(target, rate, options.seconds);
+          run.on('interval', (report) => (completed += report.counts.completed));
+          return run.run();
+        })()
           .then((summary) => ({ requests: summary.counts.offered, failed: failures(summary.counts), p99Ms: summary.latency.p99 }));
   clearInterval(timer);
   await sample();
@@ -153,7 +164,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     rate,
     seconds: options.seconds,
     ...outcome,
-    samples: samples.map((s) => ({ t: Math.round(s.t * 10) / 10, rssMiB: Math.round(s.rssMiB * 10) / 10, eventLoopLagP99Ms: Math.round(s.eventLoopLagP99Ms * 100) / 100 })),
+    samples: samples.map((s) => ({ ...s, t: Math.round(s.t * 10) / 10, rssMiB: Math.round(s.rssMiB * 10) / 10, eventLoopLagP99Ms: Math.round(s.eventLoopLagP99Ms * 100) / 100 })),
     rssSlopeMiBPerMin: slope(late.map((s) => [s.t / 60, s.rssMiB])),
     lagSlopeMsPerMin: slope(late.map((s) => [s.t / 60, s.eventLoopLagP99Ms])),
   };

@@ -17,7 +17,7 @@ const median = (values: number[]) => {
 };
 
 describe('soak (short; `npm run soak` for the long one)', () => {
-  it('20 s at 70 % of capacity: no errors, no RSS or event-loop-lag growth trend', { timeout: 90_000 }, async () => {
+  it('20 s at 70 % of capacity: no errors, no growth in RSS or in CPU per request', { timeout: 90_000 }, async () => {
     const seconds = 20;
     const sampleEverySeconds = 2;
     // Paced, not open-model: on a machine shared with other jobs the capacity measured at the start
@@ -40,12 +40,21 @@ describe('soak (short; `npm run soak` for the long one)', () => {
     // Warm-up growth is allowed; in the second half memory must not keep climbing.
     expect(result.rssSlopeMiBPerMin).toBeLessThan(30);
     expect(last.rssMiB).toBeLessThan(150);
-    // Each sample is the lag p99 since the previous scrape. No absolute bound (a busy machine lags
-    // more everywhere): the second half must not lag more than twice the first. The sample at
-    // t = 0 is left out: it covers the capacity probe, not the soak.
-    const loaded = result.samples.filter((s) => s.t > 0 && s.t <= seconds);
-    const firstHalf = loaded.filter((s) => s.t <= seconds / 2).map((s) => s.eventLoopLagP99Ms);
-    const secondHalf = loaded.filter((s) => s.t > seconds / 2).map((s) => s.eventLoopLagP99Ms);
+    // No growth in the work per request: the service's CPU time per response, sample to sample,
+    // must not be twice as high in the second half as in the first. CPU time, because the lag and
+    // latency of a process on a machine shared with other jobs are mostly its wait to be scheduled
+    // (lag p99 swung 24 → 170 ms within one 20 s run here as neighbours came and went), while a
+    // leak or a growing structure shows as more CPU per request. The sample at t = 0 covers the
+    // capacity probe, not the soak, and is the baseline only.
+    const perRequest = result.samples
+      .slice(1)
+      .map((s, i) => ({ t: s.t, cpuMsPerRequest: (s.cpuMs - result.samples[i]!.cpuMs) / (s.completed - result.samples[i]!.completed) }))
+      .filter((s) => s.t <= seconds && Number.isFinite(s.cpuMsPerRequest));
+    console.info(`soak: CPU ms per request per sample ${perRequest.map((s) => s.cpuMsPerRequest.toFixed(2)).join(' ')}`);
+    const firstHalf = perRequest.filter((s) => s.t <= seconds / 2).map((s) => s.cpuMsPerRequest);
+    const secondHalf = perRequest.filter((s) => s.t > seconds / 2).map((s) => s.cpuMsPerRequest);
+    expect(firstHalf.length).toBeGreaterThanOrEqual(2);
+    expect(secondHalf.length).toBeGreaterThanOrEqual(2);
     expect(median(secondHalf)).toBeLessThan(2 * median(firstHalf));
   });
 });
