@@ -58,12 +58,12 @@ describe('the shipped scrape config and adapter rule against a real Prometheus',
     traffic.push(new PacedTraffic(pods.get('pod-b')!.url, '/metrics', 5));
 
     // rate() over a series younger than its window reads low: wait until every pod's series (which
-    // appears with its first request) is older than the shipped window by two scrapes, counted in
-    // samples Prometheus holds, not in seconds of this machine's clock. The range is one scrape
-    // wider than the count asked for, so that scrape jitter cannot keep it one sample short.
+    // appears with its first request) is older than the shipped window by two scrapes, by the
+    // timestamps of the samples Prometheus holds, not by this machine's clock. Age, not a sample
+    // count: a scrape missed on a busy machine leaves a gap but does not make the window younger.
     const windowS = rateWindowSeconds(rule);
-    const full = `min(count_over_time(http_requests_total{namespace="${NAMESPACE}",path="/api/delay"}[${windowS + 3 * SCRAPE_S}s]))`;
-    await until(async () => ((await prometheus!.query(full))[0]?.value ?? 0) >= windowS / SCRAPE_S + 2, {
+    const youngest = `time() - max(min_over_time(timestamp(http_requests_total{namespace="${NAMESPACE}",path="/api/delay"})[${2 * windowS}s:${SCRAPE_S}s]))`;
+    await until(async () => ((await prometheus!.query(youngest))[0]?.value ?? 0) >= windowS + 2 * SCRAPE_S, {
       timeoutMs: (windowS + 10 * SCRAPE_S) * 1000,
       intervalMs: 500,
       what: 'the rate window to fill',
