@@ -129,10 +129,15 @@ describe('podscale lab, end to end', () => {
   });
 
   it('Prometheus and the embedded scraper agree on per-pod rates within 10 %', { timeout: 300_000 }, async () => {
-    // A 10 s window (10 scrapes) and connections recycled every 5 requests, so that both sources
-    // read a steady per-pod rate rather than the phase of connection-level bursts. Replicas are
-    // pinned: a pod added mid-window would have a partial (or no) rate in either source.
-    const windowS = 10;
+    // Each source scrapes at its own phase, so their windows are offset by up to one scrape
+    // interval: the requests in that sliver at either end differ. Connections are recycled every 5
+    // requests, so a sliver's requests reach a pod 5 at a time: at 40 req/s per pod the two
+    // slivers' difference is about ±20 requests (one standard deviation), ±5 % of a 10 s window's
+    // 400 (a 10 s window read 10.1 % apart once on a busy machine). Over 20 s it is ±2.5 %,
+    // leaving the 10 % bound four standard deviations away while a wrong rule (another
+    // window, irate, a missing label) is still far outside it. Replicas are pinned: a pod added
+    // mid-window would have a partial (or no) rate in either source.
+    const windowS = 20;
     const lab = await startLab({ hpa: { minReplicas: 2, maxReplicas: 2 }, rateWindowS: windowS });
     const names = lab.deployment.pods.map((pod) => pod.name);
     const embedded = new EmbeddedRateSource({ rule: lab.options.kit.adapterRule, series: 'http_requests_total', namespace: 'podscale', scrapeIntervalS: FAST.scrapeIntervalS, windowS });

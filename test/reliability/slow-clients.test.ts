@@ -49,7 +49,9 @@ async function trickle(socket: Socket, head: string, byte: string, everyMs: numb
   socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
   socket.write(head);
   const timer = setInterval(() => socket.writable && socket.write(byte), everyMs);
-  await once(socket, 'close');
+  // Not events.once: it rejects on 'error', and a server that closes while we still write makes
+  // the kernel answer our next byte with a reset (ECONNRESET) — still the close this waits for.
+  await new Promise((resolve) => socket.once('close', resolve));
   clearInterval(timer);
   return { closedAfterMs: performance.now() - startedAt, answer };
 }
