@@ -1,15 +1,19 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LabKit } from '../lab/kit.ts';
 import { loadLabKit } from '../lab/kit.ts';
-import { Lab, type HpaOverrides, type LabOptions } from '../lab/lab.ts';
+import { hpaDecisions, hpaStory, KubernetesLab } from '../lab/kubernetes.ts';
+import { Lab, applyOverrides, type HpaOverrides, type LabOptions } from '../lab/lab.ts';
 import { scalingStory } from '../lab/story.ts';
+import type { HpaSpec } from '../autoscaler/types.ts';
 import type { LoadRun } from '../load/engine.ts';
+import type { ReplicaWatcher } from '../load/watch/replicas.ts';
 import type { RunRecord } from '../load/record.ts';
 import { failures } from '../load/stats.ts';
 import { executeLoad, planLoad, EXIT_THRESHOLD_FAILED, type LoadFlags } from './load-command.ts';
 import { durationMs, positiveInteger, positiveNumber } from './parse.ts';
 
 export const SCENARIOS = ['ramp', 'spike', 'steady'] as const;
+export const CONTROL_PLANES = ['lab', 'kubernetes'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** Load shapes in multiples of the per-pod QPS target, so that they scale whatever the target. */
@@ -26,6 +30,7 @@ export function scenarioStages(scenario: Scenario, qpsTarget: number): string {
 }
 
 interface LabFlags {
+  controlPlane: (typeof CONTROL_PLANES)[number];
   scenario?: Scenario;
   stages?: string;
   path: string;
@@ -46,16 +51,20 @@ interface LabFlags {
   rate: number;
 }
 
-function labOptions(kit: LabKit, flags: LabFlags): LabOptions {
+function hpaOverrides(flags: LabFlags): HpaOverrides {
   const hpa: HpaOverrides = {};
   if (flags.qpsTarget !== undefined) hpa.qpsTarget = flags.qpsTarget;
   if (flags.cpuTarget !== undefined) hpa.cpuTarget = flags.cpuTarget;
   if (flags.min !== undefined) hpa.minReplicas = flags.min;
   if (flags.max !== undefined) hpa.maxReplicas = flags.max;
   if (flags.scaleDownWindow !== undefined) hpa.scaleDownWindowS = flags.scaleDownWindow / 1000;
+  return hpa;
+}
+
+function labOptions(kit: LabKit, flags: LabFlags): LabOptions {
   return {
     kit,
-    hpa,
+    hpa: hpaOverrides(flags),
     propagationDelayMs: flags.propagationDelay,
     prometheus: flags.prometheus ? 'auto' : 'off',
     announce: true,
@@ -80,6 +89,86 @@ function loadFlags(flags: LabFlags, extra: Partial<LoadFlags>): LoadFlags {
     ...(flags.report ? { report: flags.report } : {}),
     ...extra,
   };
+}
+
+/** What a scenario or a rollout needs from the control plane it runs on. */
+interface LabRun {
+  serviceUrl: string;
+  qpsTarget: number;
+  watcher: ReplicaWatcher;
+  /** Fills record.decisions from the HPA that scaled the run. */
+  complete: (record: RunRecord) => void;
+  /** What drove the replicas, told from that HPA's own decisions once the run is complete. */
+  story: (record: RunRecord) => string[];
+  rollout: (log: (message: string) => void) => Promise<void>;
+}
+
+function labRun(lab: Lab): LabRun {
+  return {
+    serviceUrl: lab.serviceUrl,
+    qpsTarget: qpsTargetOf(lab.controller.options.spec),
+    watcher: labWatcher(lab),
+    complete: addDecisions(lab),
+    story: () => scalingStory(lab.controller.syncs),
+    rollout: async (log) => {
+      await lab.deployment.rollout(log);
+      // Let the last old pod finish draining under load.
+      while (lab.deployment.pods.some((pod) => pod.revision < lab.deployment.revision)) await new Promise((resolve) => setTimeout(resolve, 200));
+    },
+  };
+}
+
+/** `--control-plane kubernetes`: Flags that only the local lab has. */
+function kubernetesOnlyChecks(flags: LabFlags): void {
+  const unsupported = [
+    ['--scrape-interval', flags.scrapeInterval],
+    ['--rate-window', flags.rateWindow],
+  ].filter(([, value]) => value !== undefined);
+  if (unsupported.length > 0) throw new InvalidArgumentError(`${unsupported.map(([flag]) => flag).join(', ')}: not with --control-plane kubernetes, which runs the kit's own Prometheus and adapter configuration`);
+  if (!flags.prometheus) throw new InvalidArgumentError('--no-prometheus: not with --control-plane kubernetes, which runs the kit\'s Prometheus');
+}
+
+/** Starts the lab on the chosen control plane, with Ctrl-C / SIGTERM / exit wired to stop it. */
+async function withControlPlane(flags: LabFlags, body: (run: LabRun) => Promise<void>): Promise<void> {
+  if (flags.controlPlane === 'kubernetes') return withKubernetes(flags, body);
+  return withLab(flags, (lab) => body(labRun(lab)));
+}
+
+async function withKubernetes(flags: LabFlags, body: (run: LabRun) => Promise<void>): Promise<void> {
+  kubernetesOnlyChecks(flags);
+  const kit = loadLabKit();
+  const started = performance.now();
+  const log = (line: string) => process.stdout.write(`lab: [${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+  const hpa = hpaOverrides(flags);
+  const syncPeriodS = flags.syncPeriod !== undefined ? flags.syncPeriod / 1000 : undefined;
+  log('starting a Kubernetes v1.34.4 control plane on this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, node agent, Service proxy)');
+  const lab = await KubernetesLab.start({ kit, hpa, ...(syncPeriodS !== undefined ? { syncPeriodS } : {}), log });
+  const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    process.stdout.write(`lab: control plane kubernetes · Service ${lab.serviceUrl} · KUBECONFIG=${lab.cluster.kubeconfig}\n`);
+    for (const override of lab.overrides) process.stdout.write(`lab: override ${override}\n`);
+    await lab.waitForReady(kit.replicas);
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+    const { spec } = applyOverrides(kit.hpa, hpa);
+    await body({
+      serviceUrl: lab.serviceUrl,
+      qpsTarget: qpsTargetOf(spec),
+      watcher: { current: () => lab.watcher.current(), stop: async () => undefined },
+      complete: (record) => {
+        record.decisions = hpaDecisions(lab.observer, Date.parse(record.startedAt) / 1000);
+      },
+      story: (record) => hpaStory(record.decisions ?? []),
+      rollout: (message) => lab.rollout(message),
+    });
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+    log('stopping the cluster');
+    await lab.stop();
+  }
 }
 
 /** Starts the lab, with Ctrl-C / SIGTERM / exit wired to stop it and its children. */
@@ -117,6 +206,7 @@ const labWatcher = (lab: Lab) => ({ current: () => lab.state(), stop: async () =
 export function labCommand(): Command {
   const command = new Command('lab')
     .description('watch the HPA scale real podscale processes on this machine: Service proxy, Prometheus, the shipped adapter rule and HPA')
+    .addOption(new Option('--control-plane <name>', 'lab: the local lab and the HPA port; kubernetes: a real v1.34.4 control plane on this machine (needs the built binaries and root)').choices(CONTROL_PLANES).default('lab'))
     .addOption(new Option('--scenario <name>', 'drive load through the Service and watch the replicas').choices(SCENARIOS))
     .option('-s, --stages <list>', 'custom load shape DURATION:RATE,... (instead of a scenario)')
     .option('--path <path>', 'request path for the load', '/api/delay?ms=20')
@@ -136,10 +226,11 @@ export function labCommand(): Command {
     .option('--plain', 'one line per second even on a terminal')
     .option('-r, --rate <rps>', 'request rate for `lab rollout`', positiveNumber, 100)
     .action(async (flags: LabFlags) => {
-      await withLab(flags, async (lab) => {
-        const stagesText = flags.stages ?? (flags.scenario ? scenarioStages(flags.scenario, qpsTargetOf(lab)) : undefined);
+      await withControlPlane(flags, async (lab) => {
+        const stagesText = flags.stages ?? (flags.scenario ? scenarioStages(flags.scenario, lab.qpsTarget) : undefined);
         if (!stagesText) {
-          process.stdout.write(`lab: running; send load to ${lab.serviceUrl} (e.g. podscale load ${lab.serviceUrl}/api/delay?ms=20 --rate 300 --watch lab); Ctrl-C stops\n`);
+          const watch = flags.controlPlane === 'kubernetes' ? 'deployment/podscale -n podscale' : 'lab';
+          process.stdout.write(`lab: running; send load to ${lab.serviceUrl} (e.g. podscale load ${lab.serviceUrl}/api/delay?ms=20 --rate 300 --watch ${watch}); Ctrl-C stops\n`);
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);
             process.once('SIGTERM', resolve);
@@ -149,8 +240,8 @@ export function labCommand(): Command {
         // A quiet tail to watch the scale-down: drop to 0 at once, then stay there.
         const stages = flags.after ? `${stagesText}${stagesText.endsWith(':0') ? '' : ',1ms:0'},${flags.after}ms:0` : stagesText;
         const plan = planLoad([`${lab.serviceUrl}${flags.path}`], loadFlags(flags, { stages }));
-        const { exitCode } = await executeLoad(plan, { stdout: process.stdout, env: process.env }, { watcher: labWatcher(lab), maxRequestsPerConnection: 50, complete: addDecisions(lab) });
-        for (const line of scalingStory(lab.controller.syncs)) process.stdout.write(`lab: ${line}\n`);
+        const { record, exitCode } = await executeLoad(plan, { stdout: process.stdout, env: process.env }, { watcher: lab.watcher, maxRequestsPerConnection: 50, complete: lab.complete });
+        for (const line of lab.story(record)) process.stdout.write(`lab: ${line}\n`);
         process.exitCode = exitCode;
       });
     });
@@ -161,33 +252,31 @@ export function labCommand(): Command {
     .option('-r, --rate <rps>', 'request rate during the rollout', positiveNumber, 100)
     .action(async (_options: unknown, sub: Command) => {
       const flags = sub.optsWithGlobals<LabFlags>();
-      await withLab(flags, async (lab) => {
+      await withControlPlane(flags, async (lab) => {
         let run: LoadRun | undefined;
         const plan = planLoad([`${lab.serviceUrl}${flags.path}`], loadFlags(flags, { rate: flags.rate, duration: 600_000 }));
         const rollout = (async () => {
           await new Promise((resolve) => setTimeout(resolve, 3000)); // steady traffic first
-          await lab.deployment.rollout((message) => process.stdout.write(`rollout: ${message}\n`));
-          // Let the last old pod finish draining under load.
-          while (lab.deployment.pods.some((pod) => pod.revision < lab.deployment.revision)) await new Promise((resolve) => setTimeout(resolve, 200));
+          await lab.rollout((message) => process.stdout.write(`rollout: ${message}\n`));
           await new Promise((resolve) => setTimeout(resolve, 2000));
           run?.stop();
         })();
         const { record, exitCode } = await executeLoad(plan, { stdout: process.stdout, env: process.env }, {
-          watcher: labWatcher(lab),
+          watcher: lab.watcher,
           onStart: (started) => (run = started),
-          complete: addDecisions(lab),
+          complete: lab.complete,
         });
         await rollout;
         const failed = failures(record.summary.counts);
-        process.stdout.write(`rollout: revision ${lab.deployment.revision} rolled out under ${flags.rate} req/s: ${record.summary.counts.offered} requests, ${failed} failed\n`);
+        process.stdout.write(`rollout: rolled out under ${flags.rate} req/s: ${record.summary.counts.offered} requests, ${failed} failed\n`);
         process.exitCode = failed > 0 ? EXIT_THRESHOLD_FAILED : exitCode;
       });
     });
   return command;
 }
 
-function qpsTargetOf(lab: Lab): number {
-  const pods = lab.controller.options.spec.metrics?.find((m) => m.type === 'Pods');
+function qpsTargetOf(spec: HpaSpec): number {
+  const pods = spec.metrics?.find((m) => m.type === 'Pods');
   const value = pods?.type === 'Pods' ? Number(pods.pods.target.averageValue) : NaN;
   if (!Number.isFinite(value)) throw new InvalidArgumentError('the HPA has no Pods metric target to size the scenario from; use --stages');
   return value;

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { toMilli } from '../autoscaler/quantity.ts';
 import type { RunRecord } from './record.ts';
 import { ERROR_KINDS } from './stats.ts';
 
 const require = createRequire(import.meta.url);
 const asset = (path: string) => readFileSync(require.resolve(path), 'utf8');
 
-interface Chart {
+export interface Chart {
   title: string;
   unit: string;
   log?: boolean;
@@ -56,12 +57,46 @@ export function reportCharts(record: RunRecord): Chart[] {
       ],
     });
   }
+  charts.push(...metricCharts(record));
   if (pods.length > 0) {
     // Connections, not requests, are balanced across pods, so per-second shares jump around; a
     // 5-second moving average shows the split.
     charts.push({ title: 'Responses per pod, 5 s average', unit: 'req/s', series: pods.map((pod) => ({ label: pod, values: movingAverage(rate((p) => p.counts.pods[pod] ?? 0), 5) })) });
   }
   return charts;
+}
+
+/** A metric value as the HPA reports it ("45%", "45", "150500m", "1.5k") as a number; null when unknown. */
+function metricNumber(text: string | null | undefined): number | null {
+  if (text === null || text === undefined || text === '?') return null;
+  const bare = text.endsWith('%') ? text.slice(0, -1) : text;
+  try {
+    return toMilli(bare) / 1000;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One chart per HPA metric: its current value (as the HPA last computed it) against its target,
+ * per second of the run, so that the replica changes can be read against what drove them.
+ */
+export function metricCharts(record: RunRecord): Chart[] {
+  const timeline = record.timeline;
+  const names = [...new Set(timeline.flatMap((p) => p.replicas?.metrics.map((m) => m.name) ?? []))];
+  return names.map((name) => {
+    const samples = timeline.map((p) => p.replicas?.metrics.find((m) => m.name === name));
+    const percent = name === 'cpu' || name === 'memory' || samples.some((m) => m?.target.endsWith('%'));
+    return {
+      title: `HPA metric ${name}: current vs target`,
+      unit: percent ? '% of request' : 'per pod',
+      stepped: true,
+      series: [
+        { label: 'current', values: samples.map((m) => metricNumber(m?.current)) },
+        { label: 'target', values: samples.map((m) => metricNumber(m?.target)) },
+      ],
+    };
+  });
 }
 
 function movingAverage(values: number[], width: number): number[] {
