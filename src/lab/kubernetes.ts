@@ -46,7 +46,9 @@ export function hpaDecisions(observer: Pick<HpaObserver, 'syncs' | 'events'>, si
   let previous = '';
   for (const sync of observer.syncs) {
     const from = sync.status.currentReplicas ?? 0;
-    const to = sync.status.desiredReplicas ?? from;
+    // A sync whose metrics failed (ScalingActive False) does not scale and leaves status.desiredReplicas as it was.
+    const active = sync.status.conditions?.find((c) => c.type === 'ScalingActive')?.status !== 'False';
+    const to = active ? (sync.status.desiredReplicas ?? from) : from;
     let reason: string;
     if (to !== from) {
       // The event is emitted just before the status write; take the nearest unused one with this size.

@@ -53,6 +53,8 @@ describe.skipIf(skip)('podscale lab --control-plane kubernetes: a steady load sc
     const decisions = record.decisions ?? [];
     process.stdout.write(`${decisions.map((d) => `  ${d.t.toFixed(0)} s: ${d.from} → ${d.to}: ${d.reason}`).join('\n')}\n`);
     const up = decisions.find((d) => d.to > d.from);
+    // Every rescale is the HPA's own (with its event), never the status left over from a sync whose metrics failed.
+    for (const d of decisions.filter((d) => d.to !== d.from)) expect(d.reason).toMatch(new RegExp(`^New size: ${d.to}; reason: `));
     expect(up?.reason).toMatch(/^New size: \d+; reason: (pods metric http_requests_per_second|cpu resource utilization \(percentage of request\)) above target$/);
     expect(decisions.some((d) => /^AbleToScale True \w+: /.test(d.reason))).toBe(true);
     // Replicas the watcher saw follow the HPA: more than minReplicas by the end.
