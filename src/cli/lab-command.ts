@@ -1,11 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LabKit } from '../lab/kit.ts';
 import { loadLabKit } from '../lab/kit.ts';
-<<<<<<< HEAD
-import { hpaDecisions, hpaStory, KubernetesLab } from '../lab/kubernetes.ts';
-=======
-import { hpaDecisions, KubernetesLab, kubernetesUnavailable } from '../lab/kubernetes.ts';
->>>>>>> lab --control-plane kubernetes: check binaries/root before announcing; exit once the cluster is stopped (the process lingered after a run); README lab section: both control planes side by side, port-vs-controller agreement
+import { hpaDecisions, hpaStory, KubernetesLab, kubernetesUnavailable } from '../lab/kubernetes.ts';
 import { Lab, applyOverrides, type HpaOverrides, type LabOptions } from '../lab/lab.ts';
 import { scalingStory } from '../lab/story.ts';
 import type { HpaSpec } from '../autoscaler/types.ts';
