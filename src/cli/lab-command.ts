@@ -171,9 +171,6 @@ async function withKubernetes(flags: LabFlags, body: (run: LabRun) => Promise<vo
     log('stopping the cluster');
     await lab.stop();
     log('cluster stopped');
-    // Observed: after a run the process did not exit on its own once the cluster was gone (a
-    // watch handle left open, not yet found); the cluster is stopped, so end the process.
-    setTimeout(() => process.exit(), 1000).unref();
   }
 }
 
