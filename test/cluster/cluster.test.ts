@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster/cluster.ts';
+import { HpaObserver } from '../../src/cluster/hpa-observer.ts';
 import { until } from '../../src/lab/net.ts';
 import type { RunRecord } from '../../src/load/record.ts';
 import { failures } from '../../src/load/stats.ts';
 import { ROOT } from '../helpers/child.ts';
 import { clusterSkipReason } from '../helpers/cluster.ts';
+import { compareWithController, CONTROLLER_DEFAULTS } from '../helpers/hpa-differential.ts';
 
 const run = promisify(execFile);
 
@@ -17,10 +19,14 @@ const run = promisify(execFile);
 // adapter's metricsQuery, k8s/app/deployment.yaml, and the sync period this test sets).
 const SCRAPE_S = 15;
 const RATE_WINDOW_S = 60;
-const SYNC_PERIOD_S = 5;
+// 4 s, so that the fixture's 15 s windows and policy periods never fall on a sync (15 / 4 = 3.75):
+// a sync exactly on a window's edge could go either way in the port and the controller.
+const SYNC_PERIOD_S = 4;
 const SHUTDOWN_DELAY_S = 5;
 const GRACE_S = 30;
 const QPS_TARGET = 100;
+/** The port must agree with the controller at this share of the syncs (each disagreement explained). */
+const MIN_AGREEMENT = 0.9;
 /** Long enough for a rate() over the shipped window to be full, read, and acted on. */
 const METRIC_SETTLE_MS = (RATE_WINDOW_S + 3 * SCRAPE_S + 2 * SYNC_PERIOD_S) * 1000;
 
@@ -51,6 +57,10 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
   let cluster: Cluster;
   let dir: string;
   let serviceUrl: string;
+  let observer: HpaObserver;
+  /** Where each part of the file began (epoch s), to report the port-versus-controller agreement per part. */
+  const phases: { name: string; at: number }[] = [];
+  const phase = (name: string) => phases.push({ name, at: Date.now() / 1000 });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'podscale-cluster-'));
@@ -64,9 +74,12 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
     // Polled rather than `kubectl wait`, which fails at once while an object has no conditions yet.
     await until(async () => (await cluster.kubectl(['get', 'apiservice', 'v1beta1.custom.metrics.k8s.io', 'v1beta1.metrics.k8s.io', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Available")].status}'])).stdout === 'True True', { timeoutMs: 120_000, intervalMs: 1000, what: 'the metrics APIServices to be Available' });
     serviceUrl = (JSON.parse(await readFile(cluster.servicesFile, 'utf8')) as Record<string, string>)['podscale/podscale'] ?? '';
+    observer = await HpaObserver.start(cluster, { namespace: 'podscale', name: 'podscale', selector: 'app.kubernetes.io/name=podscale', podsMetrics: ['http_requests_per_second'] });
+    phase('idle');
   }, 300_000);
 
   afterAll(async () => {
+    await observer?.stop();
     if (cluster) {
       await cluster.stop();
       // Everything the cluster created on the machine is gone: namespaces, bridge, routes, processes.
@@ -85,6 +98,7 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
   });
 
   it('serves http_requests_per_second per pod within 10 % of the driven rate, and CPU for each pod', async () => {
+    phase('steady load');
     const pods = await readyPods(cluster);
     const perPod = 20;
     // Straight to each pod (their own network namespaces), so each gets exactly its share; the run
@@ -113,7 +127,9 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
   it('scales up on QPS at 5x the target through the Service, new pods get traffic, and scales back down', async () => {
     const before = await replicas(cluster);
     const rate = 5 * QPS_TARGET * before;
+    phase('step up (new pods not ready, missing metrics)');
     const record = await load(cluster, [`${serviceUrl}/`, '--rate', String(rate), '--duration', '90s', '--max-requests-per-connection', '20', '--watch', 'deployment/podscale', '-n', 'podscale']);
+    phase('step down (load gone)');
     const desired = record.timeline.map((point) => point.replicas?.desired ?? 0);
     process.stdout.write(`replicas (desired) per second under ${rate} req/s: ${desired.join(' ')}\n`);
     // The watcher's first live test: it saw the replicas grow while the load ran.
@@ -132,6 +148,7 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
 
   it('loses no request during kubectl rollout restart under load', async () => {
     await until(async () => (await readyPods(cluster)).length === 2, { timeoutMs: GRACE_S * 2000, what: 'two ready pods' });
+    phase('rollout with surge');
     const driving = load(cluster, [`${serviceUrl}/`, '--rate', '100', '--duration', '60s', '--max-requests-per-connection', '20']);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await cluster.kubectl(['rollout', 'restart', 'deployment/podscale', '-n', 'podscale']);
@@ -144,6 +161,7 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
   }, 240_000);
 
   it('drains a deleted pod per the shipped timings: gone after SHUTDOWN_DELAY_MS, before the grace period', async () => {
+    phase('a deleted pod');
     const [victim] = await readyPods(cluster);
     const started = performance.now();
     await cluster.kubectl(['delete', 'pod', '-n', 'podscale', victim!.name, '--wait=true', `--timeout=${GRACE_S + 10}s`]);
@@ -152,4 +170,17 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
     expect(seconds).toBeGreaterThanOrEqual(SHUTDOWN_DELAY_S);
     expect(seconds).toBeLessThan(GRACE_S);
   }, 60_000);
+
+  it(`the HPA port agrees with the controller's desiredReplicas at ≥ ${MIN_AGREEMENT * 100} % of the syncs above, every disagreement explained`, () => {
+    const phaseAt = (at: number) => phases.findLast((p) => p.at <= at)?.name ?? 'before';
+    const { compared, byPhase, agreed, report } = compareWithController(observer.syncs, phaseAt, phases[0]!.at);
+    process.stdout.write(`port versus kube-controller-manager (its defaults: tolerance ${CONTROLLER_DEFAULTS.tolerance}, initial readiness delay ${CONTROLLER_DEFAULTS.initialReadinessDelayS}s, CPU initialization period ${CONTROLLER_DEFAULTS.cpuInitializationPeriodS}s):\n${report.join('\n')}\n`);
+    // Every loaded part had syncs to compare, and the real HPA moved (up, then down).
+    for (const name of ['steady load', 'step up (new pods not ready, missing metrics)', 'step down (load gone)', 'rollout with surge']) expect(byPhase.get(name)?.length ?? 0, name).toBeGreaterThanOrEqual(5);
+    expect(compared.some((e) => e.real > (e.sync.status.currentReplicas ?? 0))).toBe(true);
+    expect(compared.some((e) => e.real < (e.sync.status.currentReplicas ?? 0))).toBe(true);
+    expect(agreed / compared.length).toBeGreaterThanOrEqual(MIN_AGREEMENT);
+    // A disagreement where the port read the same metric averages as the controller is a porting bug, not skew.
+    expect(compared.filter((e) => !e.agree && e.skew.length === 0).map((e) => `${e.phase}: controller ${e.real}, port ${e.port.desiredReplicas} (${e.port.reason})`)).toEqual([]);
+  });
 });
