@@ -1,29 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The files that start a Kubernetes control plane. They spend most of their time waiting on the
- * control plane's own periods (HPA syncs, scrape intervals, rate windows, grace periods), so they
- * run beside the other files instead of after them: the suite takes as long as the longer of the
- * two groups, not their sum.
+ * The files that start a Kubernetes control plane. `npm test` (scripts/test.ts) runs them beside
+ * the local files, and the saturating ones after both; plain `vitest run` runs every file one at
+ * a time.
  */
 const CONTROL_PLANE = ['test/cluster/**/*.test.ts', 'test/operator/cluster.test.ts'];
+/**
+ * The files that drive a service to (or past) its capacity and judge what it does there. `npm
+ * test` runs them with nothing beside them, after the rest: a neighbour taking a core mid-run turns "3× capacity
+ * measured a moment ago" into 6×, and probes then time out for the neighbour's sake.
+ */
+const SATURATING = ['test/reliability/overload.test.ts', 'test/reliability/soak.test.ts', 'test/reliability/metrics-attack.test.ts', 'test/bench-smoke.test.ts'];
 
 export default defineConfig({
   test: {
     globalSetup: ['test/helpers/build.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Within each group, files run one at a time: two cores are shared, and every test derives
+    // its bounds from configured periods or from capacity measured in the same run.
     projects: [
-      {
-        extends: true,
-        // Within each group, files run one at a time: two cores are shared, and every test here
-        // derives its bounds from configured periods, not from how fast this machine is today.
-        test: { name: 'control-plane', include: CONTROL_PLANE, fileParallelism: false },
-      },
-      {
-        extends: true,
-        test: { name: 'local', include: ['test/**/*.test.ts'], exclude: CONTROL_PLANE, fileParallelism: false },
-      },
+      { extends: true, test: { name: 'control-plane', include: CONTROL_PLANE, fileParallelism: false } },
+      { extends: true, test: { name: 'local', include: ['test/**/*.test.ts'], exclude: [...CONTROL_PLANE, ...SATURATING], fileParallelism: false } },
+      { extends: true, test: { name: 'saturating', include: SATURATING, fileParallelism: false } },
     ],
   },
 });
