@@ -107,7 +107,8 @@ describe('graceful shutdown of the real process', () => {
     const signalledAt = performance.now();
     service.process.child.kill('SIGTERM');
     const { code } = await service.process.exited;
-    expect(code).toBe(1);
+    const elapsedMs = performance.now() - signalledAt;
+    expect(code, `exit after ${Math.round(elapsedMs)} ms; the service logged ${JSON.stringify(service.process.lines)}`).toBe(1);
     // At the deadline, not when the hanging request would have finished.
     expect(performance.now() - signalledAt).toBeGreaterThanOrEqual(timeoutMs);
     expect(performance.now() - signalledAt).toBeLessThan(hangingMs);

@@ -71,7 +71,8 @@ export interface StartedService {
 export async function spawnService(env: Record<string, string> = {}, nodeArgs: string[] = [], entry = SERVER_ENTRY): Promise<StartedService> {
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, [...nodeArgs, entry], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', POD_NAME: 'child-pod', ...env, PORT: String(port) },
+    // Load shedding off unless the test asks for it (see NO_SHEDDING in app.ts).
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', POD_NAME: 'child-pod', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const service = new ServiceProcess(child);

@@ -6,12 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadRun } from '../../src/load/engine.ts';
 import { ArrivalSchedule, constantRate } from '../../src/load/schedule.ts';
 import { closedModelCapacity } from '../../bench/soak.ts';
+import { loadConfig } from '../../src/config.ts';
 import { loadLabKit } from '../../src/lab/kit.ts';
 import { spawnService, type StartedService } from '../helpers/child.ts';
 
 let service: StartedService;
 beforeAll(async () => {
-  service = await spawnService({ SHUTDOWN_DELAY_MS: '0' });
+  // The shipped threshold (the test helpers turn shedding off for every other test).
+  service = await spawnService({ SHUTDOWN_DELAY_MS: '0', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: String(loadConfig({ POD_NAME: 'overload' }).overloadMaxEventLoopDelayMs) });
 });
 afterAll(() => service.process.stop());
 
