@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster/cluster.ts';
 import { HpaObserver } from '../../src/cluster/hpa-observer.ts';
@@ -13,7 +12,6 @@ import { ROOT } from '../helpers/child.ts';
 import { clusterSkipReason } from '../helpers/cluster.ts';
 import { compareWithController, CONTROLLER_DEFAULTS } from '../helpers/hpa-differential.ts';
 
-const run = promisify(execFile);
 
 // The kit's own timings, which every wait below derives from (k8s/prometheus/prometheus.yml, the
 // adapter's metricsQuery, k8s/app/deployment.yaml, and the sync period this test sets).
@@ -34,9 +32,18 @@ const skip = (await clusterSkipReason(['etcd', 'kube-apiserver', 'kube-controlle
 
 /** `podscale load` as a user runs it, with the cluster's kubeconfig for --watch. */
 async function load(cluster: Cluster, args: string[]): Promise<RunRecord> {
+  return startLoad(cluster, args).record;
+}
+
+/**
+ * The same, stoppable: `stop()` sends SIGTERM, which ends the run like Ctrl-C (the record is still
+ * written), so a test ends its load as soon as what it waits for has happened.
+ */
+function startLoad(cluster: Cluster, args: string[]): { stop(): void; record: Promise<RunRecord> } {
   const out = join(cluster.dir, `load-${Date.now()}.json`);
-  await run(process.execPath, [join(ROOT, 'dist/cli.js'), 'load', ...args, '--plain', '--out', out], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 64 * 1024 * 1024 });
-  return JSON.parse(await readFile(out, 'utf8')) as RunRecord;
+  const child = execFile(process.execPath, [join(ROOT, 'dist/cli.js'), 'load', ...args, '--plain', '--out', out], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 64 * 1024 * 1024 });
+  const exited = new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`podscale load exited ${code}`)))));
+  return { stop: () => void child.kill('SIGTERM'), record: exited.then(async () => JSON.parse(await readFile(out, 'utf8')) as RunRecord) };
 }
 
 async function jsonpath(cluster: Cluster, args: string[]): Promise<string> {
@@ -65,7 +72,7 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'podscale-cluster-'));
     process.stdout.write(`override: kube-controller-manager --horizontal-pod-autoscaler-sync-period=${SYNC_PERIOD_S}s (upstream 15s)\n`);
-    process.stdout.write('override (test/fixtures/cluster): HPA scaleDown stabilization 15s, 100 %/15s (shipped: 300s, 50 %/60s); CPU target 1000 % (shipped: 60 %), out of the way of the QPS tests\n');
+    process.stdout.write('override (test/fixtures/cluster): HPA scaleDown stabilization 15s, 100 %/15s (shipped: 300s, 50 %/60s); CPU target 1000 % (shipped: 60 %), out of the way of the QPS tests; OVERLOAD_MAX_EVENT_LOOP_DELAY_MS=0 (shipped: 100, load shedding on)\n');
     cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: ROOT, hpa: { syncPeriod: `${SYNC_PERIOD_S}s` } });
     await cluster.kubectl(['apply', '--server-side', '-k', join(ROOT, 'test/fixtures/cluster')]);
     for (const [namespace, deployment] of [['podscale', 'podscale'], ['podscale', 'prometheus'], ['podscale', 'prometheus-adapter'], ['kube-system', 'metrics-server']]) {
@@ -103,7 +110,7 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
     const perPod = 20;
     // Straight to each pod (their own network namespaces), so each gets exactly its share; the run
     // lasts until the shipped 1m rate window is full and the adapter has read it.
-    const driving = load(cluster, [...pods.map((pod) => `http://${pod.ip}:8080/`), '--rate', String(perPod * pods.length), '--duration', `${METRIC_SETTLE_MS / 1000 + 30}s`]);
+    const driving = startLoad(cluster, [...pods.map((pod) => `http://${pod.ip}:8080/`), '--rate', String(perPod * pods.length), '--duration', `${METRIC_SETTLE_MS / 1000 + 30}s`]);
     let values: Record<string, number> = {};
     await until(
       async () => {
@@ -120,7 +127,8 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
     const cpu = (await cluster.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/podscale/pods'])).stdout;
     const cpuByPod = Object.fromEntries((JSON.parse(cpu) as { items: { metadata: { name: string }; containers: { usage: { cpu: string } }[] }[] }).items.map((item) => [item.metadata.name, item.containers[0]?.usage.cpu]));
     for (const pod of pods) expect(cpuByPod[pod.name], `CPU of ${pod.name}`).toMatch(/^\d+(n|u|m)?$/);
-    const record = await driving;
+    driving.stop();
+    const record = await driving.record;
     expect(failures(record.summary.counts)).toBe(0);
   }, METRIC_SETTLE_MS + 120_000);
 
@@ -128,7 +136,9 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
     const before = await replicas(cluster);
     const rate = 5 * QPS_TARGET * before;
     phase('step up (new pods not ready, missing metrics)');
-    const record = await load(cluster, [`${serviceUrl}/`, '--rate', String(rate), '--duration', '90s', '--max-requests-per-connection', '20', '--watch', 'deployment/podscale', '-n', 'podscale']);
+    // 60 s: the first decision needs the 1 m rate window to pass 110 % of the target (~25 s), and
+    // the pods it adds then serve for the rest.
+    const record = await load(cluster, [`${serviceUrl}/`, '--rate', String(rate), '--duration', '60s', '--max-requests-per-connection', '20', '--watch', 'deployment/podscale', '-n', 'podscale']);
     phase('step down (load gone)');
     const desired = record.timeline.map((point) => point.replicas?.desired ?? 0);
     process.stdout.write(`replicas (desired) per second under ${rate} req/s: ${desired.join(' ')}\n`);
@@ -149,11 +159,14 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
   it('loses no request during kubectl rollout restart under load', async () => {
     await until(async () => (await readyPods(cluster)).length === 2, { timeoutMs: GRACE_S * 2000, what: 'two ready pods' });
     phase('rollout with surge');
-    const driving = load(cluster, [`${serviceUrl}/`, '--rate', '100', '--duration', '60s', '--max-requests-per-connection', '20']);
+    const driving = startLoad(cluster, [`${serviceUrl}/`, '--rate', '100', '--duration', '180s', '--max-requests-per-connection', '20']);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await cluster.kubectl(['rollout', 'restart', 'deployment/podscale', '-n', 'podscale']);
     await cluster.kubectl(['rollout', 'status', 'deployment/podscale', '-n', 'podscale', '--timeout=120s']);
-    const record = await driving;
+    // rollout status returns once the new pods are ready; the last old pod is still draining.
+    await until(async () => (await cluster.kubectl(['get', 'pods', '-n', 'podscale', '-l', 'app.kubernetes.io/name=podscale', '-o', 'name'])).stdout.trim().split('\n').length === 2, { timeoutMs: GRACE_S * 1000 + 10_000, intervalMs: 500, what: 'the old pods to be gone' });
+    driving.stop();
+    const record = await driving.record;
     const counts = record.summary.counts;
     process.stdout.write(`rollout under load: ${counts.status['2xx']} of ${counts.offered} answered 2xx, ${failures(counts)} failed\n`);
     expect(failures(counts)).toBe(0);
@@ -176,7 +189,10 @@ describe.skipIf(skip)('the shipped kit on a real control plane, scaled by the re
     const { compared, byPhase, agreed, report } = compareWithController(observer.syncs, phaseAt, phases[0]!.at);
     process.stdout.write(`port versus kube-controller-manager (its defaults: tolerance ${CONTROLLER_DEFAULTS.tolerance}, initial readiness delay ${CONTROLLER_DEFAULTS.initialReadinessDelayS}s, CPU initialization period ${CONTROLLER_DEFAULTS.cpuInitializationPeriodS}s):\n${report.join('\n')}\n`);
     // Every loaded part had syncs to compare, and the real HPA moved (up, then down).
-    for (const name of ['steady load', 'step up (new pods not ready, missing metrics)', 'step down (load gone)', 'rollout with surge']) expect(byPhase.get(name)?.length ?? 0, name).toBeGreaterThanOrEqual(5);
+    // The rollout on this node takes a few syncs (new pods ready in seconds, old ones drained in
+    // SHUTDOWN_DELAY_MS); the loaded phases last tens of seconds.
+    const minimum = { 'steady load': 5, 'step up (new pods not ready, missing metrics)': 5, 'step down (load gone)': 5, 'rollout with surge': 2 };
+    for (const [name, count] of Object.entries(minimum)) expect(byPhase.get(name)?.length ?? 0, name).toBeGreaterThanOrEqual(count);
     expect(compared.some((e) => e.real > (e.sync.status.currentReplicas ?? 0))).toBe(true);
     expect(compared.some((e) => e.real < (e.sync.status.currentReplicas ?? 0))).toBe(true);
     expect(agreed / compared.length).toBeGreaterThanOrEqual(MIN_AGREEMENT);
