@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LabKit } from '../lab/kit.ts';
 import { loadLabKit } from '../lab/kit.ts';
-import { hpaDecisions, hpaStory, KubernetesLab, kubernetesUnavailable } from '../lab/kubernetes.ts';
-import { Lab, applyOverrides, type HpaOverrides, type LabOptions } from '../lab/lab.ts';
+import { hpaDecisions, hpaStory, KubernetesLab } from '../lab/kubernetes.ts';
+import { Lab, type HpaOverrides, type LabOptions } from '../lab/lab.ts';
 import { scalingStory } from '../lab/story.ts';
 import type { HpaSpec } from '../autoscaler/types.ts';
 import type { LoadRun } from '../load/engine.ts';
@@ -136,14 +136,12 @@ async function withControlPlane(flags: LabFlags, body: (run: LabRun) => Promise<
 
 async function withKubernetes(flags: LabFlags, body: (run: LabRun) => Promise<void>): Promise<void> {
   kubernetesOnlyChecks(flags);
-  const unavailable = await kubernetesUnavailable();
-  if (unavailable) throw new Error(unavailable);
   const kit = loadLabKit();
   const started = performance.now();
   const log = (line: string) => process.stdout.write(`lab: [${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
   const hpa = hpaOverrides(flags);
   const syncPeriodS = flags.syncPeriod !== undefined ? flags.syncPeriod / 1000 : undefined;
-  log('starting a Kubernetes v1.34.4 control plane on this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, node agent, Service proxy)');
+  // Says why it cannot run here (binaries, root) before it announces anything.
   const lab = await KubernetesLab.start({ kit, hpa, ...(syncPeriodS !== undefined ? { syncPeriodS } : {}), log });
   const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
@@ -154,10 +152,9 @@ async function withKubernetes(flags: LabFlags, body: (run: LabRun) => Promise<vo
     await lab.waitForReady(kit.replicas);
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);
-    const { spec } = applyOverrides(kit.hpa, hpa);
     await body({
       serviceUrl: lab.serviceUrl,
-      qpsTarget: qpsTargetOf(spec),
+      qpsTarget: qpsTargetOf(lab.spec),
       watcher: { current: () => lab.watcher.current(), stop: async () => undefined },
       complete: (record) => {
         record.decisions = hpaDecisions(lab.observer, Date.parse(record.startedAt) / 1000);

@@ -6,6 +6,7 @@ import { missingBinaries, type ClusterBinary } from '../cluster/binaries.ts';
 import { Cluster } from '../cluster/cluster.ts';
 import { HpaObserver, type ObservedSync } from '../cluster/hpa-observer.ts';
 import { SHIPPED_KIT_DIR } from '../kit/manifests.ts';
+import type { HpaSpec } from '../autoscaler/types.ts';
 import type { ScalingDecision } from '../load/record.ts';
 import { watchDeployment } from '../load/watch/kubernetes.ts';
 import type { ReplicaWatcher } from '../load/watch/replicas.ts';
@@ -101,17 +102,20 @@ export class KubernetesLab {
   readonly watcher: ReplicaWatcher;
   readonly serviceUrl: string;
   readonly overrides: string[];
+  /** The HPA spec with the overrides applied, as patched into the cluster. */
+  readonly spec: HpaSpec;
   readonly namespace: string;
   readonly deploymentName: string;
   readonly #dir: string;
   #stopped = false;
 
-  private constructor(fields: { cluster: Cluster; observer: HpaObserver; watcher: ReplicaWatcher; serviceUrl: string; overrides: string[]; namespace: string; deploymentName: string; dir: string }) {
+  private constructor(fields: { cluster: Cluster; observer: HpaObserver; watcher: ReplicaWatcher; serviceUrl: string; overrides: string[]; spec: HpaSpec; namespace: string; deploymentName: string; dir: string }) {
     this.cluster = fields.cluster;
     this.observer = fields.observer;
     this.watcher = fields.watcher;
     this.serviceUrl = fields.serviceUrl;
     this.overrides = fields.overrides;
+    this.spec = fields.spec;
     this.namespace = fields.namespace;
     this.deploymentName = fields.deploymentName;
     this.#dir = fields.dir;
@@ -121,6 +125,7 @@ export class KubernetesLab {
     const unavailable = await kubernetesUnavailable();
     if (unavailable) throw new Error(unavailable);
     const log = options.log ?? (() => undefined);
+    log('starting a Kubernetes v1.34.4 control plane on this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, node agent, Service proxy)');
     const { kit } = options;
     const overrides: string[] = [];
     const syncPeriodS = options.syncPeriodS ?? 15;
@@ -157,7 +162,7 @@ export class KubernetesLab {
       // The load tool's own Deployment + HPA watcher, as `podscale load --watch` uses it.
       process.env.KUBECONFIG = cluster.kubeconfig;
       const watcher = await watchDeployment(deploymentName, namespace);
-      return new KubernetesLab({ cluster, observer, watcher, serviceUrl, overrides, namespace, deploymentName, dir });
+      return new KubernetesLab({ cluster, observer, watcher, serviceUrl, overrides, spec, namespace, deploymentName, dir });
     } catch (error) {
       await cluster?.stop().catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
