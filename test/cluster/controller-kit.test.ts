@@ -32,7 +32,12 @@ describe.skipIf(skip)('k8s/controller on the real control plane', () => {
       return stdout.trim().split('\n').filter((line) => line.endsWith('=True')).map((line) => line.split('=')[0]);
     };
     // Readiness means informers synced (the probe's period bounds how soon it is seen).
-    await until(async () => (await ready()).length === 2, { timeoutMs: 60_000, intervalMs: 1000, what: 'two Ready controller pods' });
+    await until(async () => (await ready()).length === 2, { timeoutMs: 60_000, intervalMs: 1000, what: 'two Ready controller pods' }).catch(async (error: Error) => {
+      // Say what the pods were doing: their phase, restarts and last log lines.
+      const status = (await cluster.kubectl(['get', 'pods', '-n', 'podscale', '-o', 'wide'])).stdout;
+      const logs = await cluster.kubectl(['logs', '-n', 'podscale', '-l', 'app.kubernetes.io/name=podscale-controller', '--tail=20', '--prefix']).then((r) => r.stdout, (e: Error) => e.message);
+      throw new Error(`${error.message}\n${status}\n${logs}`);
+    });
     const pods = await ready();
     const holder = (await cluster.kubectl(['get', 'lease', 'podscale-controller', '-n', 'podscale', '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
     expect(pods).toContain(holder);
