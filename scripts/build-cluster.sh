@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the control plane's upstream programs from their published Go modules (tools/cluster/*)
+# Builds the control plane's upstream programs (and the real node's kubelet and kube-proxy) from
+# their published Go modules (tools/cluster/*)
 # into a cache outside the clone, one directory per module keyed by its go.mod, go.sum and the build
 # flags: a no-op when that directory is complete. Prints where the binaries are.
 #
@@ -24,7 +25,7 @@ prom_ldflags="-s -w -X github.com/prometheus/common/version.Version=$prometheus_
 
 # module dir | binary=package ... ; ldflags chosen per module below
 builds=(
-  "kubernetes|etcd=go.etcd.io/etcd/server/v3 kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler kubectl=k8s.io/kubernetes/cmd/kubectl"
+  "kubernetes|etcd=go.etcd.io/etcd/server/v3 kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler kubectl=k8s.io/kubernetes/cmd/kubectl kubelet=k8s.io/kubernetes/cmd/kubelet kube-proxy=k8s.io/kubernetes/cmd/kube-proxy"
   "prometheus-adapter|prometheus-adapter=sigs.k8s.io/prometheus-adapter/cmd/adapter"
   "metrics-server|metrics-server=sigs.k8s.io/metrics-server/cmd/metrics-server"
   "prometheus|prometheus=github.com/prometheus/prometheus/cmd/prometheus"
@@ -55,6 +56,8 @@ for entry in "${builds[@]}"; do
   mkdir -p "$out.partial"
   for t in $targets; do
     name="${t%%=*}" pkg="${t#*=}"
+    # A binary added to the list later (kubelet, kube-proxy) must not cost a rebuild of the others.
+    [ -x "$out/$name" ] && [ ! -e "$out.partial/$name" ] && cp -p "$out/$name" "$out.partial/$name"
     [ -x "$out.partial/$name" ] && continue
     echo "build-cluster: building $name ($pkg) ..."
     t0=$(date +%s)

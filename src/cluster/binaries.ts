@@ -9,6 +9,9 @@ export const CLUSTER_BINARIES = {
   'kube-controller-manager': 'kubernetes',
   'kube-scheduler': 'kubernetes',
   kubectl: 'kubernetes',
+  // The real node (--node real): kubelet and kube-proxy from the same module and release.
+  kubelet: 'kubernetes',
+  'kube-proxy': 'kubernetes',
   'prometheus-adapter': 'prometheus-adapter',
   'metrics-server': 'metrics-server',
   prometheus: 'prometheus',
@@ -23,6 +26,9 @@ export function clusterCacheDir(): string {
 export function binaryPath(name: ClusterBinary): string {
   return join(clusterCacheDir(), CLUSTER_BINARIES[name], name);
 }
+
+/** What the control plane and the kit's upstream images need (a node agent cluster needs no more). */
+export const CONTROL_PLANE_BINARIES: readonly ClusterBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'prometheus-adapter', 'metrics-server', 'prometheus'];
 
 /** The binaries that are not built yet; empty when the cluster can start. */
 export async function missingBinaries(names: readonly ClusterBinary[] = Object.keys(CLUSTER_BINARIES) as ClusterBinary[]): Promise<string[]> {
