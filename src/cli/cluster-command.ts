@@ -1,12 +1,14 @@
 import { fork } from 'node:child_process';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { missingBinaries } from '../cluster/binaries.ts';
-import { Cluster, DIFFERENCES } from '../cluster/cluster.ts';
+import { CONTROL_PLANE_BINARIES, missingBinaries } from '../cluster/binaries.ts';
+import { Cluster, differences, type NodeKind } from '../cluster/cluster.ts';
 import { durationMs } from './parse.ts';
 
 interface UpFlags {
   dir: string;
+  node: NodeKind;
   apply?: string;
   for?: number;
   hpaSyncPeriod?: string;
@@ -18,24 +20,27 @@ interface UpFlags {
 const JANITOR = fileURLToPath(new URL(`../cluster/janitor${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 async function up(flags: UpFlags): Promise<void> {
-  const missing = await missingBinaries();
+  const missing = await missingBinaries(CONTROL_PLANE_BINARIES);
   if (missing.length > 0) throw new Error(`the control plane is not built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster`);
-  const unavailable = await Cluster.unavailable();
-  if (unavailable) throw new Error(unavailable);
+  if (flags.node !== 'agent' && flags.node !== 'real') throw new Error(`--node must be agent or real (got ${String(flags.node)})`);
+  const unavailable = await Cluster.unavailable(flags.node);
+  if (unavailable) throw new Error(flags.node === 'real' ? `--node real cannot run here: ${unavailable} (--node agent runs without a container runtime)` : unavailable);
   const started = performance.now();
   const log = (line: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
   let janitor: ReturnType<typeof fork> | undefined;
   const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
   const hpa = { syncPeriod: flags.hpaSyncPeriod, downscaleStabilization: flags.downscaleStabilization, initialReadinessDelay: flags.initialReadinessDelay, cpuInitializationPeriod: flags.cpuInitializationPeriod };
   for (const [flag, value] of Object.entries(hpa)) if (value !== undefined) log(`override: kube-controller-manager --horizontal-pod-autoscaler-${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${value}`);
-  for (const difference of DIFFERENCES) log(`stand-in: ${difference}`);
+  log(flags.node === 'real' ? 'node: real (kubelet, containerd + runc, CNI bridge, kube-proxy in iptables mode)' : 'node: agent (the podscale node agent; --node real runs kubelet and containerd)');
+  for (const difference of differences(flags.node)) log(`stand-in: ${difference}`);
   const cluster = await Cluster.start({
     dir: flags.dir,
     repoRoot,
     hpa,
+    node: flags.node,
     log,
     onNetwork: (network) => {
-      janitor = fork(JANITOR, [String(network.slot)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true, execArgv: [] });
+      janitor = fork(JANITOR, [String(network.slot), ...(flags.node === 'real' ? [resolve(flags.dir)] : [])], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true, execArgv: [] });
       janitor.unref();
     },
   });
@@ -44,7 +49,7 @@ async function up(flags: UpFlags): Promise<void> {
   const done = new Promise<void>((resolve) => (stopped = resolve));
   const stop = () => {
     stopping ??= (async () => {
-      log('stopping: pods first (their grace periods), then the node, the proxy and the control plane');
+      log(flags.node === 'real' ? 'stopping: controllers, then every pod (their grace periods, by kubelet), the node, the control plane' : 'stopping: pods first (their grace periods), then the node, the proxy and the control plane');
       await cluster.stop();
       janitor?.send('clean');
       janitor?.disconnect();
@@ -74,8 +79,9 @@ export function clusterCommand(): Command {
   const cluster = new Command('cluster').description('a real Kubernetes control plane (v1.34, built from upstream modules) on this machine');
   cluster
     .command('up')
-    .description('start etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a node agent and a Service proxy; runs until Ctrl-C (root)')
+    .description('start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a node (the node agent, or --node real); runs until Ctrl-C (root)')
     .option('--dir <dir>', 'where the kubeconfig, services.json, PKI, data and logs go', '.podscale/cluster')
+    .option('--node <kind>', 'agent: the podscale node agent (processes, no container runtime); real: kubelet + containerd + runc + CNI + kube-proxy (root)', 'agent')
     .option('--apply <dir>', 'kubectl apply --server-side -k this kustomization once the cluster is ready (e.g. k8s/)')
     .option('--for <duration>', 'stop by itself after this long (e.g. 10m)', durationMs)
     .option('--hpa-sync-period <duration>', "kube-controller-manager's HPA sync period (upstream default 15s)")

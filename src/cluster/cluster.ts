@@ -8,11 +8,16 @@ import { ControlPlane, type ControlPlaneOptions } from './control-plane.ts';
 import { KubeClient } from './kube-client.ts';
 import { NodeAgent } from './node-agent.ts';
 import { PodNetwork } from './pod-network.ts';
+import { unmountAll } from './real-node/mounts.ts';
+import { RealNode } from './real-node/real-node.ts';
 import { ServiceProxy } from './service-proxy.ts';
 
 const run = promisify(execFile);
 
 export const NODE_NAME = 'podscale-node';
+
+/** `agent`: the node agent stand-in (no container runtime); `real`: kubelet + containerd + kube-proxy. */
+export type NodeKind = 'agent' | 'real';
 
 export interface ClusterOptions {
   /** Where the kubeconfig, services.json, PKI, etcd data, logs and pod files go. */
@@ -20,6 +25,8 @@ export interface ClusterOptions {
   /** The repository whose Dockerfile and build podscale's images come from. */
   repoRoot: string;
   hpa?: ControlPlaneOptions['hpa'];
+  /** Which node runs the pods (default `agent`). */
+  node?: NodeKind;
   /** Called once the pod network's slot is claimed (the CLI's janitor needs to know which). */
   onNetwork?: (network: PodNetwork) => void;
   log?: (line: string) => void;
@@ -36,25 +43,38 @@ export const DIFFERENCES = [
   'images: podscale images run the Dockerfile stage\'s CMD from this checkout; upstream images run the binaries built from the same releases',
 ];
 
+/** What is still stood in with a real node (`--node real`). */
+export const REAL_NODE_DIFFERENCES = [
+  'cluster DNS: a resolver of Service names only (<service>.<namespace>.svc.cluster.local) on the node\'s bridge address, not CoreDNS; it forwards nothing',
+  'apiserver: listens on 127.0.0.1 only; pods reach it through the kubernetes Service, whose EndpointSlice names a relay on the node\'s bridge address',
+  'services.json: each URL is a 127.0.0.1 socket handed to a gateway namespace on the pod bridge, which connects to the Service\'s ClusterIP (kube-proxy\'s rules; the Service range stays blackholed on the machine)',
+];
+
+export function differences(node: NodeKind): string[] {
+  return node === 'real' ? REAL_NODE_DIFFERENCES : DIFFERENCES;
+}
+
 /**
- * A single-node Kubernetes cluster on this machine: the real control plane (see ControlPlane), the
- * node agent in place of a kubelet, and the Service proxy in place of kube-proxy.
+ * A single-node Kubernetes cluster on this machine: the real control plane (see ControlPlane) and
+ * either the node agent in place of a kubelet and the Service proxy in place of kube-proxy, or a
+ * real node (RealNode: kubelet, containerd, runc, CNI, kube-proxy).
  */
 export class Cluster {
   readonly dir: string;
   readonly plane: ControlPlane;
   readonly network: PodNetwork;
-  readonly agent: NodeAgent;
-  readonly proxy: ServiceProxy;
+  readonly agent: NodeAgent | undefined;
+  readonly proxy: ServiceProxy | undefined;
+  readonly realNode: RealNode | undefined;
   readonly servicesFile: string;
   readonly #clients: KubeClient[];
 
-  private constructor(dir: string, plane: ControlPlane, network: PodNetwork, agent: NodeAgent, proxy: ServiceProxy, clients: KubeClient[]) {
+  private constructor(dir: string, plane: ControlPlane, network: PodNetwork, node: { agent: NodeAgent; proxy: ServiceProxy } | RealNode, clients: KubeClient[]) {
     this.dir = dir;
     this.plane = plane;
     this.network = network;
-    this.agent = agent;
-    this.proxy = proxy;
+    if (node instanceof RealNode) this.realNode = node;
+    else ({ agent: this.agent, proxy: this.proxy } = node);
     this.servicesFile = join(dir, 'services.json');
     this.#clients = clients;
   }
@@ -63,15 +83,21 @@ export class Cluster {
     return this.plane.adminKubeconfig;
   }
 
-  /** Why this machine cannot run the cluster, or undefined when it can. */
-  static async unavailable(): Promise<string | undefined> {
-    return PodNetwork.available();
+  get node(): NodeKind {
+    return this.realNode ? 'real' : 'agent';
+  }
+
+  /** Why this machine cannot run the cluster (with this node), or undefined when it can. */
+  static async unavailable(node: NodeKind = 'agent'): Promise<string | undefined> {
+    return (await PodNetwork.available()) ?? (node === 'real' ? await RealNode.unavailable() : undefined);
   }
 
 
   static async start(options: ClusterOptions): Promise<Cluster> {
     const log = options.log ?? (() => undefined);
     const dir = resolve(options.dir);
+    // A killed real node's mounts (overlay rootfs, tmpfs volumes) must not be recursed into by rm.
+    await unmountAll(dir);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     // Pods run as their own users and must traverse to their volumes under this directory.
@@ -83,8 +109,15 @@ export class Cluster {
     const clients: KubeClient[] = [];
     let agent: NodeAgent | undefined;
     let proxy: ServiceProxy | undefined;
+    let realNode: RealNode | undefined;
     try {
-      plane = await ControlPlane.start({ dir, nodeName: NODE_NAME, nodeIps: [network.nodeIp], serviceCidr: network.serviceCidr, kubernetesServiceIp: network.kubernetesServiceIp, hpa: options.hpa, log });
+      plane = await ControlPlane.start({ dir, nodeName: NODE_NAME, nodeIps: [network.nodeIp], serviceCidr: network.serviceCidr, kubernetesServiceIp: network.kubernetesServiceIp, hpa: options.hpa, aggregatorRouting: options.node === 'real', log });
+      if (options.node === 'real') {
+        realNode = await RealNode.start({ clusterDir: dir, repoRoot: options.repoRoot, nodeName: NODE_NAME, network, plane, servicesFile: join(dir, 'services.json'), log });
+        const cluster = new Cluster(dir, plane, network, realNode, clients);
+        await cluster.#nodeReady(log);
+        return cluster;
+      }
       const pki = plane.pki;
       const nodeClient = await KubeClient.create(plane.apiserverUrl, pki.ca.cert, pki.node);
       const adminClient = await KubeClient.create(plane.apiserverUrl, pki.ca.cert, pki.admin);
@@ -111,11 +144,11 @@ export class Cluster {
       await mkdir(join(dir, 'pods'), { recursive: true, mode: 0o755 });
       await proxy.start();
       await agent.start();
-      const cluster = new Cluster(dir, plane, network, agent, proxy, clients);
-      await until(async () => (await cluster.kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}/{.spec.taints}'])).stdout === 'True/', { timeoutMs: 60_000, intervalMs: 250, what: `node ${NODE_NAME} Ready and untainted` });
-      log(`node ${NODE_NAME} Ready`);
+      const cluster = new Cluster(dir, plane, network, { agent, proxy }, clients);
+      await cluster.#nodeReady(log);
       return cluster;
     } catch (error) {
+      if (realNode && plane) await Cluster.#stopRealNode(plane, realNode);
       await agent?.stop().catch(() => undefined);
       await proxy?.stop().catch(() => undefined);
       for (const client of clients) await client.close().catch(() => undefined);
@@ -123,6 +156,27 @@ export class Cluster {
       await network.tearDown();
       throw error;
     }
+  }
+
+  async #nodeReady(log: (line: string) => void): Promise<void> {
+    await until(async () => (await this.kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}/{.spec.taints}'])).stdout === 'True/', { timeoutMs: 90_000, intervalMs: 250, what: `node ${NODE_NAME} Ready and untainted` });
+    log(`node ${NODE_NAME} Ready`);
+  }
+
+  /**
+   * A real node's pods are stopped by kubelet, through containerd (so their sandboxes and CNI
+   * addresses go too): with the controller-manager and scheduler stopped first, nothing replaces
+   * them while they drain.
+   */
+  static async #stopRealNode(plane: ControlPlane, node: RealNode): Promise<void> {
+    for (const component of plane.components) if (component.name === 'kube-controller-manager' || component.name === 'kube-scheduler') await component.stop();
+    await node.drain().catch(() => undefined);
+    await node.stop();
+  }
+
+  /** What the cluster left on the machine (namespaces, bridge, routes; a real node's processes, mounts, cgroups, chains, sysctls). */
+  async leftovers(): Promise<string[]> {
+    return [...(await this.network.leftovers()), ...((await this.realNode?.leftovers()) ?? [])];
   }
 
   /** kubectl of the cluster's own release, as admin. */
@@ -139,8 +193,9 @@ export class Cluster {
 
   /** Stops pods (gracefully), the node, the proxy and the control plane, and removes the network. */
   async stop(): Promise<void> {
-    await this.agent.stop().catch(() => undefined);
-    await this.proxy.stop().catch(() => undefined);
+    if (this.realNode) await Cluster.#stopRealNode(this.plane, this.realNode);
+    await this.agent?.stop().catch(() => undefined);
+    await this.proxy?.stop().catch(() => undefined);
     for (const client of this.#clients) await client.close().catch(() => undefined);
     await this.plane.stop();
     await this.network.tearDown();

@@ -24,6 +24,12 @@ export interface ControlPlaneOptions {
     cpuInitializationPeriod?: string;
     tolerance?: number;
   };
+  /**
+   * A real node's Services are kube-proxy rules, which the machine itself (where the apiserver
+   * runs, on loopback) cannot use: the Service range is blackholed here. The aggregator then dials
+   * an APIService's endpoints (pod IPs, routed to the node's bridge) instead of its ClusterIP.
+   */
+  aggregatorRouting?: boolean;
   log?: (line: string) => void;
 }
 
@@ -123,6 +129,9 @@ export class ControlPlane {
           `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
           `--proxy-client-key-file=${pki.frontProxyClient.key}`,
           '--allow-privileged=true',
+          ...(options.aggregatorRouting ? ['--enable-aggregator-routing=true'] : []),
+          // kubectl logs/exec reach kubelet at the node's address, not its name (no DNS for it here).
+          '--kubelet-preferred-address-types=InternalIP,Hostname',
           '--profiling=false',
           '--v=1',
         ], { logDir }),

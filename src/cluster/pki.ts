@@ -24,6 +24,8 @@ export interface ClusterPki {
   node: CertFiles;
   nodeServing: CertFiles;
   apiserverKubeletClient: CertFiles;
+  /** kube-proxy's client identity (the default system:node-proxier binding names this user). */
+  kubeProxy: CertFiles;
   serviceAccount: { key: string; pub: string };
 }
 
@@ -58,7 +60,7 @@ export async function createPki(options: PkiOptions): Promise<ClusterPki> {
   const ca = await selfSigned(dir, 'ca', '/CN=podscale-cluster-ca');
   const frontProxyCa = await selfSigned(dir, 'front-proxy-ca', '/CN=podscale-front-proxy-ca');
   const sign = (request: CertRequest, issuer: CertFiles) => signed(dir, request, issuer);
-  const [apiserver, frontProxyClient, admin, controllerManager, scheduler, node, nodeServing, apiserverKubeletClient] = await Promise.all([
+  const [apiserver, frontProxyClient, admin, controllerManager, scheduler, node, nodeServing, apiserverKubeletClient, kubeProxy] = await Promise.all([
     sign({ name: 'apiserver', subject: '/CN=kube-apiserver', usage: 'server', ips: options.apiserverIps, dns: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'] }, ca),
     sign({ name: 'front-proxy-client', subject: '/CN=front-proxy-client', usage: 'client' }, frontProxyCa),
     sign({ name: 'admin', subject: '/O=system:masters/CN=kubernetes-admin', usage: 'client' }, ca),
@@ -67,11 +69,12 @@ export async function createPki(options: PkiOptions): Promise<ClusterPki> {
     sign({ name: 'node', subject: `/O=system:nodes/CN=system:node:${options.nodeName}`, usage: 'client' }, ca),
     sign({ name: 'node-serving', subject: `/O=system:nodes/CN=system:node:${options.nodeName}`, usage: 'server', ips: options.nodeIps, dns: [options.nodeName] }, ca),
     sign({ name: 'apiserver-kubelet-client', subject: '/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client', usage: 'client' }, ca),
+    sign({ name: 'kube-proxy', subject: '/CN=system:kube-proxy', usage: 'client' }, ca),
   ]);
   const serviceAccount = { key: join(dir, 'sa.key'), pub: join(dir, 'sa.pub') };
   await run('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', serviceAccount.key]);
   await run('openssl', ['ec', '-in', serviceAccount.key, '-pubout', '-out', serviceAccount.pub]);
-  return { dir, ca, frontProxyCa, apiserver, frontProxyClient, admin, controllerManager, scheduler, node, nodeServing, apiserverKubeletClient, serviceAccount };
+  return { dir, ca, frontProxyCa, apiserver, frontProxyClient, admin, controllerManager, scheduler, node, nodeServing, apiserverKubeletClient, kubeProxy, serviceAccount };
 }
 
 async function selfSigned(dir: string, name: string, subject: string): Promise<CertFiles> {

@@ -1,0 +1,71 @@
+import { readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cgroupLeftovers, cgroupPids, removeCgroupRoot } from './cgroups.ts';
+import { kubeChains, removeKubeChains } from './iptables.ts';
+import { kubeProxyCleanup } from './kube-proxy.ts';
+import { mountsUnder, unmountAll } from './mounts.ts';
+import { restoreSysctls, sysctlDrift } from './sysctls.ts';
+
+/** Where a real node keeps its state, derived from the cluster directory and slot alone. */
+export function nodePaths(clusterDir: string, slot: number) {
+  const dir = join(clusterDir, 'node');
+  return { dir, sysctls: join(dir, 'sysctls.json'), cgroupRoot: `podscale${slot}`, containerd: join(dir, 'containerd'), kubelet: join(dir, 'kubelet'), kubeProxy: join(dir, 'kube-proxy'), cni: join(dir, 'cni') };
+}
+
+/** Processes whose command line names `dir`: containerd, its shims, kubelet, kube-proxy. */
+export async function processesMentioning(dir: string): Promise<{ pid: number; command: string }[]> {
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(dir)) found.push({ pid: Number(entry), command: cmdline.replaceAll('\0', ' ').trim().slice(0, 160) });
+  }
+  return found;
+}
+
+/** /var/log/containers links (kubelet's, a fixed path) into this node's pod logs. */
+async function containerLogLinks(dir: string): Promise<string[]> {
+  const links: string[] = [];
+  for (const name of await readdir('/var/log/containers').catch(() => [])) {
+    const target = await readlink(join('/var/log/containers', name)).catch(() => '');
+    if (target.startsWith(dir)) links.push(join('/var/log/containers', name));
+  }
+  return links;
+}
+
+/**
+ * Removes whatever a real node left on the machine, whether it stopped cleanly (then this finds
+ * nothing) or was killed: processes (shims and containers survive containerd), mounts under the
+ * node's directory (overlay rootfs, kubelet's tmpfs volumes, netns bind mounts), its cgroups,
+ * Kubernetes' iptables chains, kubelet's log links, and the sysctls it changed.
+ */
+export async function sweepRealNode(clusterDir: string, slot: number): Promise<void> {
+  const paths = nodePaths(clusterDir, slot);
+  for (const { pid } of await processesMentioning(paths.dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await removeCgroupRoot(paths.cgroupRoot);
+  await unmountAll(paths.dir);
+  await kubeProxyCleanup();
+  await removeKubeChains();
+  for (const link of await containerLogLinks(paths.dir)) await rm(link, { force: true });
+  await restoreSysctls(paths.sysctls);
+}
+
+/** What of a real node is still on the machine (empty after a clean stop). */
+export async function realNodeLeftovers(clusterDir: string, slot: number): Promise<string[]> {
+  const paths = nodePaths(clusterDir, slot);
+  return [
+    ...(await processesMentioning(paths.dir)).map(({ pid, command }) => `process ${pid} ${command}`),
+    ...(await cgroupPids(paths.cgroupRoot)).map((pid) => `process ${pid} in cgroup ${paths.cgroupRoot}`),
+    ...(await cgroupLeftovers(paths.cgroupRoot)),
+    ...(await mountsUnder(paths.dir)).map((point) => `mount ${point}`),
+    ...(await kubeChains()).map((chain) => `chain ${chain}`),
+    ...(await containerLogLinks(paths.dir)).map((link) => `link ${link}`),
+    ...(await sysctlDrift(paths.sysctls)),
+  ];
+}
