@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { binaryPath, missingBinaries, type ClusterBinary } from '../../src/cluster/binaries.ts';
+import { Cluster, type NodeKind } from '../../src/cluster/cluster.ts';
 
 const run = promisify(execFile);
 
@@ -23,4 +24,18 @@ export async function kubectl(kubeconfig: string, args: string[], options: { inp
     child.child.stdin?.end(options.input);
   }
   return child;
+}
+
+/** What a cluster with a real node needs built: the control plane, the kit's images' binaries, kubelet and kube-proxy. */
+export const REAL_NODE_BINARIES: readonly ClusterBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'prometheus', 'prometheus-adapter', 'metrics-server', 'kubelet', 'kube-proxy'];
+
+/**
+ * The node the end-to-end cluster tests run on: the real one (kubelet, containerd, kube-proxy)
+ * wherever it can run, else the node agent, with one line saying which and why.
+ */
+export async function e2eNode(file: string): Promise<NodeKind> {
+  const missing = await missingBinaries(['kubelet', 'kube-proxy']);
+  const reason = missing.length > 0 ? `kubelet/kube-proxy not built (${missing.join(', ')})` : await Cluster.unavailable('real');
+  process.stdout.write(reason ? `${file}: node agent (a real node cannot run here: ${reason})\n` : `${file}: real node (kubelet v1.34.4, containerd, runc, CNI bridge, kube-proxy)\n`);
+  return reason ? 'agent' : 'real';
 }

@@ -111,9 +111,16 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     return run(CTR, ['--address', this.socket, ...args], options);
   }
 
-  /** `ctr -n k8s.io images import` of docker archives (what podman saved), unpacked for overlayfs. */
+  /**
+   * `ctr -n k8s.io images import` of docker archives (what podman saved), unpacked for overlayfs;
+   * two at a time (unpacking is disk- and CPU-bound, and this machine has two cores).
+   */
   async importImages(archives: string[]): Promise<void> {
-    for (const archive of archives) await this.ctr(['-n', 'k8s.io', 'images', 'import', '--snapshotter', 'overlayfs', archive], { timeoutMs: 300_000 });
+    const queue = [...archives];
+    const worker = async () => {
+      for (let archive = queue.shift(); archive !== undefined; archive = queue.shift()) await this.ctr(['-n', 'k8s.io', 'images', 'import', '--snapshotter', 'overlayfs', archive], { timeoutMs: 300_000 });
+    };
+    await Promise.all([worker(), worker()]);
   }
 
   /** Another name for an imported image (`ctr images tag`), as a registry would serve both. */
