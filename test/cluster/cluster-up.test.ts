@@ -7,13 +7,16 @@ import { Cluster } from '../../src/cluster/cluster.ts';
 import { until } from '../../src/lab/net.ts';
 import { PodNetwork } from '../../src/cluster/pod-network.ts';
 import { ROOT } from '../helpers/child.ts';
-import { clusterSkipReason, kubectl } from '../helpers/cluster.ts';
+import { realNodeLeftovers } from '../../src/cluster/real-node/sweep.ts';
+import { clusterSkipReason, e2eNode, kubectl } from '../helpers/cluster.ts';
 
 const skip = (await clusterSkipReason()) ?? (await Cluster.unavailable().then((reason) => (reason ? (process.stderr.write(`skipped: ${reason}\n`), reason) : undefined)));
 
+const node = skip ? 'agent' : await e2eNode('test/cluster/cluster-up.test.ts');
+
 /** Starts `podscale cluster up` and resolves with its output once it printed `cluster ready`. */
 async function clusterUp(dir: string): Promise<{ child: ChildProcess; output: () => string; slot: number }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'cluster', 'up', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'cluster', 'up', '--dir', dir, '--node', node], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -36,7 +39,12 @@ async function processesOf(dir: string): Promise<string[]> {
   return found;
 }
 
-describe.skipIf(skip)('podscale cluster up', () => {
+/** Everything of the cluster on the machine: its network, and a real node's processes, mounts, cgroups, chains, sysctls. */
+async function leftovers(dir: string, slot: number): Promise<string[]> {
+  return [...(await new PodNetwork(slot).leftovers()), ...(node === 'real' ? await realNodeLeftovers(dir, slot) : [])];
+}
+
+describe.skipIf(skip)(`podscale cluster up (${node} node)`, () => {
   const dirs: string[] = [];
   afterEach(async () => {
     for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
@@ -46,7 +54,7 @@ describe.skipIf(skip)('podscale cluster up', () => {
     const dir = await mkdtemp(join(tmpdir(), 'podscale-up-'));
     dirs.push(dir);
     const { child, output, slot } = await clusterUp(join(dir, 'c'));
-    expect(output()).toMatch(/stand-in: node: /);
+    expect(output()).toMatch(node === 'real' ? /node: real \(kubelet/ : /stand-in: node: /);
     expect(output()).toMatch(/cluster ready: export KUBECONFIG=.*\/kubeconfig/);
     const nodes = await kubectl(join(dir, 'c', 'kubeconfig'), ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']);
     expect(nodes.stdout).toBe('True');
@@ -55,8 +63,8 @@ describe.skipIf(skip)('podscale cluster up', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(await processesOf(dir)).toEqual([]);
-    expect(await new PodNetwork(slot).leftovers()).toEqual([]);
-  }, 120_000);
+    expect(await leftovers(join(dir, 'c'), slot)).toEqual([]);
+  }, 180_000);
 
   it('leaves no process and no network behind when it is killed with SIGKILL', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'podscale-up-'));
@@ -66,6 +74,9 @@ describe.skipIf(skip)('podscale cluster up', () => {
     child.kill('SIGKILL');
     // The guards stop the components within their grace period; the janitor then removes the network.
     await until(async () => (await processesOf(dir)).length === 0, { timeoutMs: 30_000, what: 'the cluster processes to exit' });
-    await until(async () => (await new PodNetwork(slot).leftovers()).length === 0, { timeoutMs: 15_000, what: `pod network slot ${slot} to be removed` });
-  }, 120_000);
+    let left: string[] = [];
+    await until(async () => (left = await leftovers(join(dir, 'c'), slot)).length === 0, { timeoutMs: 30_000, what: `pod network slot ${slot} and the node to be removed` }).catch((error: Error) => {
+      throw new Error(`${error.message}; left: ${left.join('; ')}`);
+    });
+  }, 180_000);
 });

@@ -217,9 +217,11 @@ describe.skipIf(skip)(`the shipped kit on a real control plane, scaled by the re
     expect(Math.max(...desired)).toBeGreaterThan(before);
     expect(events).toMatch(/New size: \d+; reason: cpu resource utilization \(percentage of request\) above target/);
     process.stdout.write(`under /api/work load: ${record.summary.counts.status['2xx']} of ${record.summary.counts.offered} answered 2xx; ${JSON.stringify({ status: record.summary.counts.status, errors: record.summary.counts.errors, dropped: record.summary.counts.dropped })}\n`);
-    // Pods burst to their one-core limit on a two-core machine while new ones start: a few slow
-    // answers may time out, but nothing is refused or reset by the Service.
-    expect(record.summary.counts.errors.refused + record.summary.counts.errors.reset).toBe(0);
+    // Every request is answered: pods held to their one-core limit on a two-core machine shed a
+    // few with 503 + Retry-After (the service's event-loop-delay guard, src/plugins/overload.ts)
+    // while new pods start, but the Service refuses, resets or loses none.
+    expect(record.summary.counts.errors).toEqual({ refused: 0, reset: 0, timeout: 0, other: 0 });
+    expect(record.summary.counts.dropped).toBe(0);
     expect(failures(record.summary.counts)).toBeLessThan(record.summary.counts.offered * 0.02);
   }, 240_000);
 });

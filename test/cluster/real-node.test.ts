@@ -109,8 +109,10 @@ describe.skipIf(skip)('a real node: kubelet, containerd + runc, CNI and kube-pro
         seen = (await pods(cluster, 'default', 'test=memory-hog'))[0]?.status.containerStatuses;
         return (seen?.[0]?.restartCount ?? 0) >= 1 && seen?.[0]?.lastState?.terminated?.reason === 'OOMKilled';
       },
-      { timeoutMs: 90_000, intervalMs: 500, what: `memory-hog OOMKilled and restarted (last: ${JSON.stringify(seen)})` },
-    );
+      { timeoutMs: 90_000, intervalMs: 500, what: 'memory-hog OOMKilled and restarted' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; last status ${JSON.stringify(seen)}`);
+    });
     process.stdout.write(`memory-hog (limits.memory 64Mi): ${JSON.stringify(seen?.[0]?.lastState)}, restarts ${seen?.[0]?.restartCount}\n`);
     expect(seen?.[0]?.lastState?.terminated?.exitCode).toBe(137);
     const events = (await cluster.kubectl(['get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=memory-hog', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}'])).stdout;
