@@ -70,9 +70,11 @@ if $with_cluster; then
   fi
   # The images a real node runs (scripts/build-images.sh): podman, runc (crun refuses hybrid
   # cgroups), debootstrap for the Node base, Debian's static busybox and gcc's static libc for the
-  # small images. Needs root (podman's root storage); without it the image tests skip.
+  # small images; and the real node itself (cluster up --node real): containerd, the CNI plugins,
+  # iptables and conntrack for kube-proxy. Needs root (podman's root storage); without it the
+  # image and real-node tests skip.
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    image_packages=(podman buildah runc debootstrap uidmap containernetworking-plugins slirp4netns fuse-overlayfs iptables busybox-static gcc libc6-dev ca-certificates)
+    image_packages=(podman buildah runc debootstrap uidmap containernetworking-plugins slirp4netns fuse-overlayfs iptables busybox-static gcc libc6-dev ca-certificates containerd conntrack)
     missing=()
     for pkg in "${image_packages[@]}"; do dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg"); done
     if [ "${#missing[@]}" -gt 0 ]; then

@@ -61,7 +61,7 @@ describe.skipIf(skip)('a real node: kubelet, containerd + runc, CNI and kube-pro
     await rm(dir, { recursive: true, force: true });
   }, 180_000);
 
-  it("runs podscale as a runc container with the Deployment's securityContext and limits (UID 10001, read-only root, no capabilities, CFS quota, memory limit)", async () => {
+  it("runs podscale as a runc container with the Deployment's securityContext and limits (UID 10001, read-only root, no capabilities, CFS quota, memory limit), probed by kubelet", async () => {
     const [pod] = await pods(cluster, 'podscale', 'app.kubernetes.io/name=podscale');
     const status = pod!.status.containerStatuses![0]!;
     expect(status.containerID).toMatch(/^containerd:\/\//);
@@ -76,13 +76,17 @@ describe.skipIf(skip)('a real node: kubelet, containerd + runc, CNI and kube-pro
     expect(await cgroupFile(pid, 'cpu', 'cpu.cfs_quota_us')).toBe('100000');
     expect(await cgroupFile(pid, 'cpu', 'cpu.cfs_period_us')).toBe('100000');
     expect(await cgroupFile(pid, 'memory', 'memory.limit_in_bytes')).toBe(String(256 * 1024 * 1024));
-    // Probes are kubelet's: its own probe metrics count them, for every probe the kit declares.
-    const probes = (await cluster.kubectl(['get', '--raw', '/api/v1/nodes/podscale-node/proxy/metrics/probes'])).stdout;
+    // Probes are kubelet's: its own probe metrics count them, for every probe the kit declares
+    // (liveness starts once the startup probe has passed: its first run can take a period, 10 s).
     const successful = (container: string, type: string) => new RegExp(`prober_probe_total\\{container="${container}",namespace="podscale",[^}]*probe_type="${type}",result="successful"\\} [1-9]`);
-    for (const type of ['Startup', 'Readiness', 'Liveness']) expect(probes).toMatch(successful('podscale', type));
-    for (const container of ['prometheus', 'prometheus-adapter']) expect(probes).toMatch(successful(container, 'Readiness'));
+    const expected = [...['Startup', 'Readiness', 'Liveness'].map((type) => ['podscale', type]), ['prometheus', 'Readiness'], ['prometheus', 'Liveness'], ['prometheus-adapter', 'Readiness']] as const;
+    let probes = '';
+    await until(async () => {
+      probes = (await cluster.kubectl(['get', '--raw', '/api/v1/nodes/podscale-node/proxy/metrics/probes'])).stdout;
+      return expected.every(([container, type]) => successful(container, type).test(probes));
+    }, { timeoutMs: 30_000, intervalMs: 1000, what: `kubelet to have run every probe of the kit (${expected.map((pair) => pair.join(' ')).join(', ')})` });
     expect(serviceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  });
+  }, 60_000);
 
   it('enforces a CPU limit as CFS quota: a busy loop limited to 200m gets 0.2 cores and is throttled', async () => {
     await cluster.kubectl(['apply', '-f', '-'], JSON.stringify(testPod('cpu-hog', ['node', '-e', 'for (;;) {}'], { cpu: '200m', memory: '64Mi' })));
