@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, realpath, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { until } from '../../lab/net.ts';
 import { Component } from '../components.ts';
 import { run } from './host.ts';
@@ -10,8 +10,10 @@ export const RUNC = '/usr/bin/runc';
 export const CNI_BIN_DIR = '/usr/lib/cni';
 
 export interface ContainerdOptions {
-  /** Its own root (content, snapshots), state (shims' bundles, netns mounts) and socket go here. */
+  /** Its state (shims' bundles, netns mounts), socket and config go here. */
   dir: string;
+  /** Content, snapshots and metadata: may outlive the run (the image cache). */
+  root: string;
   logDir: string;
   sandboxImage: string;
   cniConfDir: string;
@@ -35,7 +37,7 @@ export class Containerd {
     const { dir } = options;
     return `# containerd for the podscale real node (written by src/cluster/real-node/containerd.ts).
 version = 2
-root = "${join(dir, 'root')}"
+root = "${options.root}"
 state = "${join(dir, 'state')}"
 # No gRPC over TCP, no debug or metrics listeners: kubelet and ctr reach it on the socket only.
 disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
@@ -90,6 +92,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
   static async start(options: ContainerdOptions): Promise<Containerd> {
     await mkdir(options.dir, { recursive: true, mode: 0o711 });
+    await mkdir(options.root, { recursive: true, mode: 0o711 });
     const configFile = join(options.dir, 'config.toml');
     await writeFile(configFile, Containerd.config(options));
     // No registry can be reached from here, and none may be tried: every pull goes to a "proxy" on a
@@ -112,15 +115,32 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   }
 
   /**
-   * `ctr -n k8s.io images import` of docker archives (what podman saved), unpacked for overlayfs;
-   * two at a time (unpacking is disk- and CPU-bound, and this machine has two cores).
+   * `ctr -n k8s.io images import` of docker archives (what podman saved), unpacked for overlayfs,
+   * two at a time; an image is skipped when the store already holds it from the same archive
+   * (`<name>-<image id>.tar`, recorded in the image's `io.podscale.archive` label). Returns the
+   * archives it imported.
    */
-  async importImages(archives: string[]): Promise<void> {
-    const queue = [...archives];
+  async importImages(images: { image: string; archive: string }[]): Promise<string[]> {
+    const labels = new Map<string, string>();
+    for (const line of (await this.ctr(['-n', 'k8s.io', 'images', 'ls'])).split('\n').slice(1)) {
+      const [name] = line.split(/\s+/);
+      const label = /io\.podscale\.archive=([^,\s]+)/.exec(line)?.[1];
+      if (name && label) labels.set(name, label);
+    }
+    const pending: { archive: string; image: string; id: string }[] = [];
+    for (const { image, archive } of images) {
+      const id = basename(await realpath(archive));
+      if (labels.get(image) !== id) pending.push({ archive, image, id });
+    }
+    const queue = [...pending];
     const worker = async () => {
-      for (let archive = queue.shift(); archive !== undefined; archive = queue.shift()) await this.ctr(['-n', 'k8s.io', 'images', 'import', '--snapshotter', 'overlayfs', archive], { timeoutMs: 300_000 });
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        await this.ctr(['-n', 'k8s.io', 'images', 'import', '--snapshotter', 'overlayfs', next.archive], { timeoutMs: 300_000 });
+        await this.ctr(['-n', 'k8s.io', 'images', 'label', next.image, `io.podscale.archive=${next.id}`]);
+      }
     };
     await Promise.all([worker(), worker()]);
+    return pending.map(({ archive }) => archive);
   }
 
   /** Another name for an imported image (`ctr images tag`), as a registry would serve both. */

@@ -16,6 +16,15 @@ export async function imageAliases(repoRoot: string): Promise<[string, string][]
   return [['docker.io/library/podscale:latest', `docker.io/library/podscale:${version}`]];
 }
 
+/**
+ * containerd's root (content store, unpacked snapshots, its metadata): kept in the cache across
+ * runs so that a cluster start imports only images whose archive changed. Each run's state,
+ * socket and containers are its own (under the cluster directory), and removed when it stops.
+ */
+export function containerdRoot(): string {
+  return join(process.env.PODSCALE_CACHE ?? join(homedir(), '.cache', 'podscale'), 'node', 'containerd-root');
+}
+
 export function archivesDir(): string {
   return join(process.env.PODSCALE_CACHE ?? join(homedir(), '.cache', 'podscale'), 'images', 'archives');
 }

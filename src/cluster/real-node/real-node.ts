@@ -10,11 +10,12 @@ import { createCgroupRoot } from './cgroups.ts';
 import { ClusterDns } from './cluster-dns.ts';
 import { gatewayAddress, writeCniConfig } from './cni.ts';
 import { CNI_BIN_DIR, CONTAINERD, Containerd, CTR, RUNC } from './containerd.ts';
-import { archiveOf, buildImages, imageAliases, missingArchives, NODE_IMAGES, SANDBOX_IMAGE } from './images.ts';
+import { archiveOf, buildImages, containerdRoot, imageAliases, missingArchives, NODE_IMAGES, SANDBOX_IMAGE } from './images.ts';
 import { KubeProxy } from './kube-proxy.ts';
 import { Kubelet } from './kubelet.ts';
 import { ServiceGateway } from './service-gateway.ts';
-import { nodePaths, processesMentioning, realNodeLeftovers, sweepRealNode } from './sweep.ts';
+import { acquireNodeLock, lockHolder, releaseNodeLock } from './lock.ts';
+import { nodePaths, realNodeLeftovers, sweepRealNode } from './sweep.ts';
 import { saveSysctls, writeSysctl } from './sysctls.ts';
 
 export interface RealNodeOptions {
@@ -54,9 +55,8 @@ export class RealNode {
     }
     const missing = await missingBinaries(['kubelet', 'kube-proxy']);
     if (missing.length > 0) return `kubelet and kube-proxy are not built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster`;
-    // kube-proxy's chains (KUBE-SERVICES, …) are machine-wide: two kube-proxies would rewrite each other's.
-    const others = (await processesMentioning('kube-proxy')).filter(({ command }) => /\/kube-proxy --config=/.test(command));
-    if (others.length > 0) return `another real node is running (kube-proxy pid ${others.map(({ pid }) => pid).join(', ')}); its iptables chains are machine-wide, so one real node per machine`;
+    const holder = await lockHolder();
+    if (holder) return `another real node is running (pid ${holder.pid}, ${holder.dir}); one per machine, since its iptables chains are machine-wide`;
     return undefined;
   }
 
@@ -76,6 +76,8 @@ export class RealNode {
     const paths = nodePaths(clusterDir, network.slot);
     const logDir = join(clusterDir, 'logs');
     await mkdir(paths.dir, { recursive: true, mode: 0o755 });
+    await acquireNodeLock(clusterDir);
+    this.#stoppers.push(() => releaseNodeLock(clusterDir));
     if ((await missingArchives()).length > 0) {
       log(`building the images (missing ${(await missingArchives()).join(', ')}): scripts/build-images.sh`);
       await buildImages(this.options.repoRoot, log);
@@ -89,13 +91,15 @@ export class RealNode {
     const cni = await writeCniConfig({ dir: paths.cni, network });
 
     const started = performance.now();
-    this.containerd = await Containerd.start({ dir: paths.containerd, logDir, sandboxImage: SANDBOX_IMAGE, cniConfDir: cni.confDir });
+    this.containerd = await Containerd.start({ dir: paths.containerd, root: containerdRoot(), logDir, sandboxImage: SANDBOX_IMAGE, cniConfDir: cni.confDir });
     const containerd = this.containerd;
     this.#stoppers.push(() => containerd.stop());
     this.#stoppers.push(() => containerd.removeAllContainers());
-    await containerd.importImages(NODE_IMAGES.map(archiveOf));
+    // The image store outlives runs; what a killed run left in it (stopped containers) goes first.
+    await containerd.removeAllContainers();
+    const imported = await containerd.importImages(NODE_IMAGES.map((image) => ({ image, archive: archiveOf(image) })));
     for (const [source, target] of await imageAliases(this.options.repoRoot)) await containerd.tag(source, target);
-    log(`containerd ${paths.containerd}: ${NODE_IMAGES.length} images imported (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    log(`containerd ${paths.containerd}: ${imported.length} of ${NODE_IMAGES.length} images imported, the rest current in ${containerdRoot()} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
     const pki = plane.pki;
     const admin = await KubeClient.create(plane.apiserverUrl, pki.ca.cert, pki.admin);

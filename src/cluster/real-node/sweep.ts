@@ -2,6 +2,7 @@ import { readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cgroupLeftovers, cgroupPids, removeCgroupRoot } from './cgroups.ts';
 import { kubeChains, removeKubeChains } from './iptables.ts';
+import { LOCK_FILE, releaseNodeLock } from './lock.ts';
 import { kubeProxyCleanup } from './kube-proxy.ts';
 import { mountsUnder, unmountAll } from './mounts.ts';
 import { restoreSysctls, sysctlDrift } from './sysctls.ts';
@@ -54,6 +55,7 @@ export async function sweepRealNode(clusterDir: string, slot: number): Promise<v
   await removeKubeChains();
   for (const link of await containerLogLinks(paths.dir)) await rm(link, { force: true });
   await restoreSysctls(paths.sysctls);
+  await releaseNodeLock(clusterDir);
 }
 
 /** What of a real node is still on the machine (empty after a clean stop). */
@@ -67,5 +69,6 @@ export async function realNodeLeftovers(clusterDir: string, slot: number): Promi
     ...(await kubeChains()).map((chain) => `chain ${chain}`),
     ...(await containerLogLinks(paths.dir)).map((link) => `link ${link}`),
     ...(await sysctlDrift(paths.sysctls)),
+    ...((await readFile(LOCK_FILE, 'utf8').catch(() => '')).includes(`\n${clusterDir}\n`) ? [`lock ${LOCK_FILE}`] : []),
   ];
 }
