@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cgroupLeftovers, cgroupPids, removeCgroupRoot } from './cgroups.ts';
 import { kubeChains, removeKubeChains } from './iptables.ts';
@@ -34,6 +34,18 @@ async function containerLogLinks(dir: string): Promise<string[]> {
   return links;
 }
 
+const SHIM_SOCKETS = '/run/containerd/s';
+
+/**
+ * containerd 1.6 puts its shims' sockets in /run/containerd/s whatever its state directory; a shim
+ * that is killed leaves its socket file. A socket no process has bound is stale (a system
+ * containerd's live ones are left alone).
+ */
+async function staleShimSockets(): Promise<string[]> {
+  const bound = new Set((await readFile('/proc/net/unix', 'utf8').catch(() => '')).split('\n').map((line) => line.trim().split(/\s+/)[7]).filter(Boolean));
+  return (await readdir(SHIM_SOCKETS).catch(() => [] as string[])).map((name) => join(SHIM_SOCKETS, name)).filter((path) => !bound.has(path));
+}
+
 /**
  * Removes whatever a real node left on the machine, whether it stopped cleanly (then this finds
  * nothing) or was killed: processes (shims and containers survive containerd), mounts under the
@@ -54,6 +66,9 @@ export async function sweepRealNode(clusterDir: string, slot: number): Promise<v
   await kubeProxyCleanup();
   await removeKubeChains();
   for (const link of await containerLogLinks(paths.dir)) await rm(link, { force: true });
+  for (const socket of await staleShimSockets()) await rm(socket, { force: true });
+  // Made by the shims when no containerd had made them; rmdir leaves them if anything else is inside.
+  await rmdir(SHIM_SOCKETS).then(() => rmdir('/run/containerd')).catch(() => undefined);
   await restoreSysctls(paths.sysctls);
   await releaseNodeLock(clusterDir);
 }
@@ -68,6 +83,7 @@ export async function realNodeLeftovers(clusterDir: string, slot: number): Promi
     ...(await mountsUnder(paths.dir)).map((point) => `mount ${point}`),
     ...(await kubeChains()).map((chain) => `chain ${chain}`),
     ...(await containerLogLinks(paths.dir)).map((link) => `link ${link}`),
+    ...(await staleShimSockets()).map((socket) => `socket ${socket}`),
     ...(await sysctlDrift(paths.sysctls)),
     ...((await readFile(LOCK_FILE, 'utf8').catch(() => '')).includes(`\n${clusterDir}\n`) ? [`lock ${LOCK_FILE}`] : []),
   ];
