@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { CONTROL_PLANE_BINARIES, missingBinaries } from '../cluster/binaries.ts';
 import { Cluster, differences, type NodeKind } from '../cluster/cluster.ts';
+import { missingArchives } from '../cluster/real-node/images.ts';
 import { durationMs } from './parse.ts';
 
 interface UpFlags {
   dir: string;
-  node: NodeKind;
+  node: NodeKind | 'auto';
   apply?: string;
   for?: number;
   hpaSyncPeriod?: string;
@@ -22,25 +23,35 @@ const JANITOR = fileURLToPath(new URL(`../cluster/janitor${import.meta.url.endsW
 async function up(flags: UpFlags): Promise<void> {
   const missing = await missingBinaries(CONTROL_PLANE_BINARIES);
   if (missing.length > 0) throw new Error(`the control plane is not built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster`);
-  if (flags.node !== 'agent' && flags.node !== 'real') throw new Error(`--node must be agent or real (got ${String(flags.node)})`);
-  const unavailable = await Cluster.unavailable(flags.node);
-  if (unavailable) throw new Error(flags.node === 'real' ? `--node real cannot run here: ${unavailable} (--node agent runs without a container runtime)` : unavailable);
+  if (flags.node !== 'agent' && flags.node !== 'real' && flags.node !== 'auto') throw new Error(`--node must be auto, agent or real (got ${String(flags.node)})`);
   const started = performance.now();
   const log = (line: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+  let node: NodeKind = flags.node === 'auto' ? 'real' : flags.node;
+  if (flags.node === 'auto') {
+    // The real node where it can run with what is built; building images is for an explicit --node real.
+    const why = (await Cluster.unavailable('real')) ?? ((await missingArchives()).length > 0 ? `its images are not built (bash scripts/setup.sh --with-cluster, or --node real builds them)` : undefined);
+    if (why) {
+      node = 'agent';
+      log(`node: agent, since a real node cannot run here: ${why}`);
+    }
+  }
+  const unavailable = await Cluster.unavailable(node);
+  if (unavailable) throw new Error(node === 'real' ? `--node real cannot run here: ${unavailable} (--node agent runs without a container runtime)` : unavailable);
   let janitor: ReturnType<typeof fork> | undefined;
   const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
   const hpa = { syncPeriod: flags.hpaSyncPeriod, downscaleStabilization: flags.downscaleStabilization, initialReadinessDelay: flags.initialReadinessDelay, cpuInitializationPeriod: flags.cpuInitializationPeriod };
   for (const [flag, value] of Object.entries(hpa)) if (value !== undefined) log(`override: kube-controller-manager --horizontal-pod-autoscaler-${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${value}`);
-  log(flags.node === 'real' ? 'node: real (kubelet, containerd + runc, CNI bridge, kube-proxy in iptables mode)' : 'node: agent (the podscale node agent; --node real runs kubelet and containerd)');
-  for (const difference of differences(flags.node)) log(`stand-in: ${difference}`);
+  if (node === 'real') log('node: real (kubelet, containerd + runc, CNI bridge, kube-proxy in iptables mode)');
+  else if (flags.node === 'agent') log('node: agent (the podscale node agent; --node real runs kubelet and containerd)');
+  for (const difference of differences(node)) log(`stand-in: ${difference}`);
   const cluster = await Cluster.start({
     dir: flags.dir,
     repoRoot,
     hpa,
-    node: flags.node,
+    node,
     log,
     onNetwork: (network) => {
-      janitor = fork(JANITOR, [String(network.slot), ...(flags.node === 'real' ? [resolve(flags.dir)] : [])], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true, execArgv: [] });
+      janitor = fork(JANITOR, [String(network.slot), ...(node === 'real' ? [resolve(flags.dir)] : [])], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true, execArgv: [] });
       janitor.unref();
     },
   });
@@ -49,7 +60,7 @@ async function up(flags: UpFlags): Promise<void> {
   const done = new Promise<void>((resolve) => (stopped = resolve));
   const stop = () => {
     stopping ??= (async () => {
-      log(flags.node === 'real' ? 'stopping: controllers, then every pod (their grace periods, by kubelet), the node, the control plane' : 'stopping: pods first (their grace periods), then the node, the proxy and the control plane');
+      log(node === 'real' ? 'stopping: controllers, then every pod (their grace periods, by kubelet), the node, the control plane' : 'stopping: pods first (their grace periods), then the node, the proxy and the control plane');
       await cluster.stop();
       janitor?.send('clean');
       janitor?.disconnect();
@@ -81,7 +92,7 @@ export function clusterCommand(): Command {
     .command('up')
     .description('start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a node (the node agent, or --node real); runs until Ctrl-C (root)')
     .option('--dir <dir>', 'where the kubeconfig, services.json, PKI, data and logs go', '.podscale/cluster')
-    .option('--node <kind>', 'agent: the podscale node agent (processes, no container runtime); real: kubelet + containerd + runc + CNI + kube-proxy (root)', 'agent')
+    .option('--node <kind>', 'real: kubelet + containerd + runc + CNI + kube-proxy (root); agent: the podscale node agent (processes, no container runtime); auto: real where it can run, else agent', 'auto')
     .option('--apply <dir>', 'kubectl apply --server-side -k this kustomization once the cluster is ready (e.g. k8s/)')
     .option('--for <duration>', 'stop by itself after this long (e.g. 10m)', durationMs)
     .option('--hpa-sync-period <duration>', "kube-controller-manager's HPA sync period (upstream default 15s)")
