@@ -9,8 +9,8 @@ import { until } from '../../src/lab/net.ts';
 import type { RunRecord } from '../../src/load/record.ts';
 import { failures } from '../../src/load/stats.ts';
 import { ROOT } from '../helpers/child.ts';
-import { compareWithController, CONTROLLER_DEFAULTS } from '../helpers/hpa-differential.ts';
 import { clusterSkipReason, e2eNode } from '../helpers/cluster.ts';
+import { compareWithController, CONTROLLER_DEFAULTS } from '../helpers/hpa-differential.ts';
 
 
 // The kit's own timings, which every wait below derives from (k8s/prometheus/prometheus.yml, the
@@ -204,6 +204,7 @@ describe.skipIf(skip)(`the shipped kit on a real control plane, scaled by the re
     // A disagreement where the port read the same metric averages as the controller is a porting bug, not skew.
     expect(compared.filter((e) => !e.agree && e.skew.length === 0).map((e) => `${e.phase}: controller ${e.real}, port ${e.port.desiredReplicas} (${e.port.reason})`)).toEqual([]);
   });
+
   it.skipIf(node !== 'real')('scales podscale on CPU (the shipped 60 % of a 100m request, limits enforced by the real node) under /api/work load through the Service', async () => {
     process.stdout.write('override: HPA CPU target 60 % as shipped (the fixture raises it to 1000 %) and the QPS target raised to 100k, so CPU alone drives it\n');
     await cluster.kubectl(['patch', 'hpa', 'podscale', '-n', 'podscale', '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/metrics/0/resource/target/averageUtilization', value: CPU_TARGET }, { op: 'replace', path: '/spec/metrics/1/pods/target/averageValue', value: '100k' }])]);
