@@ -2,17 +2,20 @@
 # Prepares a fresh machine: Node.js 24, the npm dependencies, the build, and (with
 # --with-prometheus) the Prometheus server and promtool that the tests and the lab use, and (with
 # --with-cluster) the real control plane's programs, built from upstream Go modules into ~/.cache,
-# and the images a real node runs (scripts/build-images.sh, into root's podman storage).
+# and the images a real node runs (scripts/build-images.sh, into root's podman storage), and (with
+# --with-kafka) the Kafka broker's jars from Maven Central into ~/.cache (scripts/build-kafka.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 with_prometheus=false
 with_cluster=false
+with_kafka=false
 for arg in "$@"; do
   case "$arg" in
     --with-prometheus) with_prometheus=true ;;
     --with-cluster) with_cluster=true ;;
-    *) echo "setup.sh: unknown option $arg (known: --with-prometheus, --with-cluster)" >&2; exit 1 ;;
+    --with-kafka) with_kafka=true ;;
+    *) echo "setup.sh: unknown option $arg (known: --with-prometheus, --with-cluster, --with-kafka)" >&2; exit 1 ;;
   esac
 done
 
@@ -85,6 +88,15 @@ if $with_cluster; then
     bash scripts/build-images.sh
   else
     echo "setup: the images (scripts/build-images.sh) need root and apt-get (podman, runc, debootstrap); their tests will be skipped" >&2
+  fi
+fi
+
+if $with_kafka; then
+  if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+    bash scripts/build-kafka.sh
+  else
+    # Not fatal: the tests that need the broker skip with a line saying so.
+    echo "setup: java and mvn are needed for the Kafka broker (Debian: apt-get install openjdk-17-jre-headless maven); its tests will be skipped" >&2
   fi
 fi
 
