@@ -6,6 +6,10 @@
  *
  *   node scripts/build-service.ts    (part of `npm run build`)
  *
+ * Worker mode (MODE=worker) needs the Kafka client: src/kafka/consumer.ts and kafkajs go into a
+ * bundle of their own, kafka.mjs beside server.mjs, which server.mjs imports only in worker mode;
+ * the HTTP mode loads exactly what it did before.
+ *
  * Run the bundle with NODE_COMPILE_CACHE=dist/service/compile-cache NODE_COMPILE_CACHE_PORTABLE=1
  * (the Dockerfile sets both): V8 then skips parsing and compiling the 1.3 MB file and every
  * function the warm-up ran, which roughly halves the time to the first /readyz 200.
@@ -15,17 +19,28 @@ import { once } from 'node:events';
 import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { COMPILE_CACHE, compileCacheEnv, SERVICE_BUNDLE, SERVICE_DIR } from './service-bundle.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { name: string; version: string };
 
-const result = await build({
+/** The worker's Kafka code, bundled apart; server.mjs imports it as ./kafka.mjs. */
+const KAFKA_ENTRY = 'src/kafka/consumer.ts';
+const KAFKA_BUNDLE = `${SERVICE_DIR}/kafka.mjs`;
+const kafkaApart: Plugin = {
+  name: 'kafka-apart',
+  setup(builder) {
+    builder.onResolve({ filter: /\/kafka\/consumer\.ts$/ }, (args) => {
+      if (args.kind !== 'dynamic-import') throw new Error(`${args.importer} imports ${args.path} statically: only a dynamic import keeps Kafka out of the HTTP mode`);
+      return { path: './kafka.mjs', external: true };
+    });
+  },
+};
+
+const common: BuildOptions = {
   absWorkingDir: ROOT,
-  entryPoints: ['src/server.ts'],
-  outfile: SERVICE_BUNDLE,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -42,10 +57,16 @@ const result = await build({
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',
-});
+};
 
-const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-console.log(`${SERVICE_BUNDLE}: ${(bytes / 2 ** 20).toFixed(2)} MiB with its source map`);
+for (const [entry, outfile, plugins] of [
+  ['src/server.ts', SERVICE_BUNDLE, [kafkaApart]],
+  [KAFKA_ENTRY, KAFKA_BUNDLE, []],
+] as const) {
+  const result = await build({ ...common, entryPoints: [entry], outfile, plugins: [...plugins] });
+  const bytes = Object.values(result.metafile!.outputs).reduce((sum, output) => sum + output.bytes, 0);
+  console.log(`${outfile}: ${(bytes / 2 ** 20).toFixed(2)} MiB with its source map`);
+}
 
 /**
  * One run of the bundle fills the compile cache: start, answer each route a few times (so the

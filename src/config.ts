@@ -10,6 +10,10 @@ const integer = (minimum: number, maximum: number, fallback: number) =>
   Type.Integer({ minimum, maximum, default: fallback, expected: `an integer from ${minimum} to ${maximum}` });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const MODES = ['http', 'worker'] as const;
+
+/** host:port, the host a name, an IPv4 address or a bracketed IPv6 address; the port checked after. */
+const HOST_PORT = String.raw`(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):[0-9]{1,5}`;
 
 export const EnvSchema = Type.Object({
   PORT: integer(0, 65535, 8080),
@@ -29,6 +33,16 @@ export const EnvSchema = Type.Object({
   HEADERS_TIMEOUT_MS: integer(1, 600_000, 10_000),
   REQUEST_TIMEOUT_MS: integer(1, 3_600_000, 30_000),
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(0, 600_000, 100),
+  // Worker mode (MODE=worker): consume a Kafka topic instead of serving the API (src/worker/).
+  MODE: Type.Union(MODES.map((mode) => Type.Literal(mode)), { default: 'http', expected: `one of ${MODES.join(', ')}` }),
+  KAFKA_BROKERS: Type.Optional(Type.String({ pattern: `^${HOST_PORT}(?:,${HOST_PORT})*$`, expected: 'a comma-separated list of host:port' })),
+  // Kafka's own rule for topic names: at most 249 of letters, digits, ".", "_" and "-".
+  KAFKA_TOPIC: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,249}$', expected: 'a Kafka topic name (at most 249 letters, digits, ".", "_" or "-")' })),
+  KAFKA_GROUP_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 255, expected: 'a consumer group id of 1 to 255 characters' })),
+  WORK_MS_PER_MESSAGE: integer(0, 60_000, 10),
+  WORKER_CONCURRENCY: integer(1, 256, 1),
+  KAFKA_SESSION_TIMEOUT_MS: integer(1_000, 3_600_000, 10_000),
+  KAFKA_HEARTBEAT_INTERVAL_MS: integer(100, 3_600_000, 3_000),
   POD_NAME: Type.Optional(Type.String({ minLength: 1, maxLength: 253, expected: 'a pod name' })),
   POD_NAMESPACE: Type.Optional(Type.String({ minLength: 1, maxLength: 63, expected: 'a namespace name' })),
 });
@@ -54,7 +68,26 @@ export interface Config {
   overloadMaxEventLoopDelayMs: number;
   podName: string;
   podNamespace: string | undefined;
+  /** Set in worker mode (MODE=worker), undefined in the default HTTP mode. */
+  worker: WorkerConfig | undefined;
 }
+
+/** What MODE=worker consumes and how (README "Scaling consumers on Kafka lag"). */
+export interface WorkerConfig {
+  brokers: string[];
+  topic: string;
+  groupId: string;
+  /** CPU time spent on each message (0 = none): the bounded cost of processing one. */
+  workMsPerMessage: number;
+  /** Messages processed at once, at most one per partition. */
+  concurrency: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+}
+
+const WORKER_REQUIRED = ['KAFKA_BROKERS', 'KAFKA_TOPIC', 'KAFKA_GROUP_ID'] as const;
+/** Read only when MODE=worker: the HTTP mode compiles no validator for them (start-up time). */
+const WORKER_VARIABLES = new Set<keyof Env>([...WORKER_REQUIRED, 'WORK_MS_PER_MESSAGE', 'WORKER_CONCURRENCY', 'KAFKA_SESSION_TIMEOUT_MS', 'KAFKA_HEARTBEAT_INTERVAL_MS']);
 
 export const ENV_VARIABLES = Object.keys(EnvSchema.properties) as (keyof Env)[];
 
@@ -88,7 +121,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // add ~40 ms to start-up. One variable at a time, so every bad variable is reported.
   const converted: Record<string, unknown> = { ...raw };
   const problems: string[] = [];
+  const worker = raw.MODE === 'worker';
   for (const key of ENV_VARIABLES) {
+    if (!worker && WORKER_VARIABLES.has(key)) continue;
     const check = variableCheck(key);
     const holder: Record<string, unknown> = raw[key] === undefined ? {} : { [key]: raw[key] };
     if (check(holder)) {
@@ -104,6 +139,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (valid.HEADERS_TIMEOUT_MS > valid.REQUEST_TIMEOUT_MS) {
     throw new ConfigError(`invalid configuration: HEADERS_TIMEOUT_MS (${valid.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${valid.REQUEST_TIMEOUT_MS})`);
   }
+  return {
+    ...httpConfig(valid),
+    worker: valid.MODE === 'worker' ? workerConfig(valid) : undefined,
+  };
+}
+
+function httpConfig(valid: Env): Omit<Config, 'worker'> {
   return {
     port: valid.PORT,
     host: valid.HOST,
@@ -121,5 +163,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     overloadMaxEventLoopDelayMs: valid.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
     podName: valid.POD_NAME ?? hostname(),
     podNamespace: valid.POD_NAMESPACE,
+  };
+}
+
+function workerConfig(valid: Env): WorkerConfig {
+  const problems = WORKER_REQUIRED.filter((key) => valid[key] === undefined).map((key) => `${key} must be set when MODE=worker`);
+  const brokers = valid.KAFKA_BROKERS?.split(',') ?? [];
+  for (const broker of brokers) {
+    const port = Number(broker.slice(broker.lastIndexOf(':') + 1));
+    if (port < 1 || port > 65535) problems.push(`KAFKA_BROKERS must be a comma-separated list of host:port, got a port out of range in ${JSON.stringify(broker)}`);
+  }
+  if (valid.KAFKA_HEARTBEAT_INTERVAL_MS >= valid.KAFKA_SESSION_TIMEOUT_MS) {
+    problems.push(`KAFKA_HEARTBEAT_INTERVAL_MS (${valid.KAFKA_HEARTBEAT_INTERVAL_MS}) must be less than KAFKA_SESSION_TIMEOUT_MS (${valid.KAFKA_SESSION_TIMEOUT_MS})`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  return {
+    brokers,
+    topic: valid.KAFKA_TOPIC!,
+    groupId: valid.KAFKA_GROUP_ID!,
+    workMsPerMessage: valid.WORK_MS_PER_MESSAGE,
+    concurrency: valid.WORKER_CONCURRENCY,
+    sessionTimeoutMs: valid.KAFKA_SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: valid.KAFKA_HEARTBEAT_INTERVAL_MS,
   };
 }

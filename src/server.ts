@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Process entry: config → app → listen → shutdown wiring. Everything else lives in modules that
- * tests can build without a process of their own.
+ * tests can build without a process of their own. MODE=worker runs src/worker/main.ts instead
+ * (a few kB of the bundle; the Kafka client it loads is a bundle of its own, see that file).
  */
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -9,6 +10,7 @@ import { createLogger } from './logger.ts';
 import { buildMetricsServer } from './metrics-server.ts';
 import { installGracefulShutdown } from './shutdown.ts';
 import { installLazySourceMaps } from './stack-traces.ts';
+import { runWorker } from './worker/main.ts';
 
 installLazySourceMaps(import.meta.url);
 
@@ -24,18 +26,26 @@ function readConfig(): Config {
 
 const config = readConfig();
 const logger = createLogger(config);
-const app = await buildApp(config, { logger });
-installGracefulShutdown({ app, logger, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs });
+if (config.worker) {
+  await runWorker({ ...config, worker: config.worker }, logger);
+} else {
+  await serveHttp();
+}
 
-try {
-  if (config.metricsPort !== undefined) {
-    const metricsServer = buildMetricsServer(app.metrics.requests, app.metrics.registries);
-    app.addHook('onClose', async () => metricsServer.close());
-    await metricsServer.listen({ port: config.metricsPort, host: config.host });
-    logger.info({ port: config.metricsPort }, 'metrics listening on their own port');
+async function serveHttp(): Promise<void> {
+  const app = await buildApp(config, { logger });
+  installGracefulShutdown({ app, logger, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs });
+
+  try {
+    if (config.metricsPort !== undefined) {
+      const metricsServer = buildMetricsServer(app.metrics.requests, app.metrics.registries);
+      app.addHook('onClose', async () => metricsServer.close());
+      await metricsServer.listen({ port: config.metricsPort, host: config.host });
+      logger.info({ port: config.metricsPort }, 'metrics listening on their own port');
+    }
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    logger.fatal({ err: error }, 'could not listen');
+    process.exit(1);
   }
-  await app.listen({ port: config.port, host: config.host });
-} catch (error) {
-  logger.fatal({ err: error }, 'could not listen');
-  process.exit(1);
 }
