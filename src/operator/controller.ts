@@ -32,7 +32,7 @@ import { decidePolicy, type MetricValues, type PolicyDecision } from './decide.t
 import { GROUP, KIND, metricLabel, PLURAL, specProblems, VERSION, type AutoScalerPolicy, type Condition, type PolicySpec, type PolicyStatus } from './policy.ts';
 import { nextStart } from './schedule.ts';
 import { matches, selectorString } from './selector.ts';
-import { queryPrometheus, readCpu, readPodsMetric } from './sources.ts';
+import { KafkaLagReader, queryPrometheus, readCpu, readPodsMetric } from './sources.ts';
 import type { ControllerMetrics } from './telemetry.ts';
 
 export interface ControllerOptions {
@@ -86,11 +86,13 @@ export class PolicyController {
   readonly #lastScale = new Map<string, number>();
   /** The last warning per policy, so a failure repeated at every resync is one Event. */
   readonly #lastWarning = new Map<string, string>();
+  readonly #kafka: KafkaLagReader;
   #resync: NodeJS.Timeout | undefined;
   #stopped = false;
 
   constructor(options: ControllerOptions) {
     this.#o = options;
+    this.#kafka = new KafkaLagReader(options.log.child({ source: 'kafka' }));
     const { kc, namespace } = options;
     this.#apps = kc.makeApiClient(AppsV1Api);
     this.#core = kc.makeApiClient(CoreV1Api);
@@ -190,6 +192,7 @@ export class PolicyController {
     // Let a reconcile in flight finish its writes.
     const deadline = Date.now() + 5_000;
     while (this.#running.size > 0 && Date.now() < deadline) await sleep(20);
+    await this.#kafka.close();
   }
 
   #enqueueTargeting(namespace: string | undefined, deployment: string | undefined): void {
@@ -356,7 +359,12 @@ export class PolicyController {
       const failed = decision.metrics.filter((m) => m.error !== undefined);
       conditions.set('ScalingActive', 'False', 'FailedGetMetrics', `${failed.length} of ${decision.metrics.length} metric(s) could not be read; replicas are not lowered for them: ${failed.map((m) => `${m.name}: ${m.error}`).join('; ')}`);
     }
-    const limits = { TooManyReplicas: 'capped at maxReplicas', TooFewReplicas: 'raised to minReplicas', ScheduleFloor: 'raised to the floor of the schedule entry in force' } as const;
+    const limits = {
+      TooManyReplicas: 'capped at maxReplicas',
+      TooFewReplicas: 'raised to minReplicas',
+      ScheduleFloor: 'raised to the floor of the schedule entry in force',
+      PartitionCount: "capped at the Kafka topic's partition count (a replica beyond it would sit idle; allowIdleConsumers: true allows more)",
+    } as const;
     if (decision.limit) conditions.set('ScalingLimited', 'True', decision.limit, `desired replicas ${limits[decision.limit]}: ${decision.desiredReplicas}`);
     else conditions.set('ScalingLimited', 'False', 'DesiredWithinRange', 'the desired replicas are within range');
     const until = scaledAt === undefined ? undefined : scaledAt + decision.cooldown.seconds * 1000;
@@ -365,12 +373,13 @@ export class PolicyController {
   }
 
   async #readMetrics(spec: PolicySpec, namespace: string, selector: string, now: number): Promise<MetricValues> {
-    const values: MetricValues = { errors: {}, pods: {}, prometheus: {} };
+    const values: MetricValues = { errors: {}, pods: {}, prometheus: {}, kafka: {} };
     await Promise.all(
       (spec.metrics ?? []).map(async (metric) => {
         try {
           if (metric.type === 'CPU') values.cpu = await readCpu(this.#o.kc, namespace, selector);
           else if (metric.type === 'Pods') values.pods![metric.name] = await readPodsMetric(this.#o.kc, namespace, selector, metric.name);
+          else if (metric.type === 'KafkaLag') values.kafka![metricLabel(metric)] = await this.#kafka.read(metric);
           else values.prometheus![metric.query] = await queryPrometheus(this.#o.prometheusUrl, metric.query, now);
         } catch (error) {
           this.#o.metrics.errors.inc({ kind: 'metric' });

@@ -18,6 +18,8 @@ export interface MetricValues {
   pods?: Record<string, Record<string, Quantity>>;
   /** query → the query's value (one number: the sum of its series). */
   prometheus?: Record<string, number>;
+  /** KafkaLag, by its label (`group@topic`): the summed lag and the topic's partition count. */
+  kafka?: Record<string, { lag: number; partitions: number }>;
   /** Why a metric could not be read, by its label (cpu, the metric name, or the query). */
   errors?: Record<string, string>;
 }
@@ -37,7 +39,7 @@ export interface PolicyInput {
   tolerance?: number;
 }
 
-export type Limit = 'TooManyReplicas' | 'TooFewReplicas' | 'ScheduleFloor' | undefined;
+export type Limit = 'TooManyReplicas' | 'TooFewReplicas' | 'ScheduleFloor' | 'PartitionCount' | undefined;
 
 export interface PolicyDecision {
   desiredReplicas: number;
@@ -64,7 +66,21 @@ function hpaMetric(metric: PolicyMetric, index: number): MetricSpec {
       return { type: 'Pods', pods: { metric: { name: metric.name }, target: { type: 'AverageValue', averageValue: metric.threshold } } };
     case 'Prometheus':
       return { type: 'External', external: { metric: { name: `prometheus-${index}` }, target: { type: 'AverageValue', averageValue: metric.threshold } } };
+    // The lag is one number for the whole group, like a query's value: the same External
+    // AverageValue arithmetic, desired = ceil(lag / threshold) (outside the tolerance).
+    case 'KafkaLag':
+      return { type: 'External', external: { metric: { name: `kafka-${index}` }, target: { type: 'AverageValue', averageValue: metric.threshold } } };
   }
+}
+
+/**
+ * A KafkaLag proposal beyond the topic's partitions: capped at them (a consumer with no partition
+ * sits idle), or, with allowIdleConsumers, kept and said so.
+ */
+function capAtPartitions(metric: PolicyMetric & { type: 'KafkaLag' }, proposal: number, partitions: number): { proposal: number; limited?: string } {
+  if (proposal <= partitions) return { proposal };
+  if (metric.allowIdleConsumers) return { proposal, limited: `${proposal} replicas for ${partitions} partitions: ${proposal - partitions} get no partition and sit idle (allowIdleConsumers)` };
+  return { proposal: partitions, limited: `capped at the topic's ${partitions} partitions (${proposal} proposed): a replica beyond them would get no partition and sit idle; allowIdleConsumers: true allows more` };
 }
 
 /** Each metric's proposal, or why it has none. */
@@ -89,11 +105,15 @@ export function proposeAll(input: PolicyInput): MetricStatus[] {
       const perPod = values.pods?.[metric.name];
       if (!perPod) return { ...status, error: `no values of ${metric.name} (custom.metrics.k8s.io) read` };
       observed.pods = { [metric.name]: perPod };
-    } else {
+    } else if (metric.type === 'Prometheus') {
       const value = values.prometheus?.[metric.query];
       if (value === undefined || !Number.isFinite(value)) return { ...status, error: 'the query returned no value' };
       // Quantities are integer milli-units; a value finer than that cannot change a proposal.
       observed.external = { [`prometheus-${index}`]: `${Math.round(value * 1000)}m` };
+    } else {
+      const read = values.kafka?.[label];
+      if (!read) return { ...status, error: 'no lag read from the brokers' };
+      observed.external = { [`kafka-${index}`]: String(read.lag) };
     }
     const decision = hpaDecide({
       spec: { minReplicas: 0, maxReplicas: Number.MAX_SAFE_INTEGER, metrics: [hpaMetric(metric, index)], behavior: {} },
@@ -106,6 +126,10 @@ export function proposeAll(input: PolicyInput): MetricStatus[] {
     });
     const proposal = decision.metrics[0];
     if (!proposal || proposal.proposal === null) return { ...status, error: proposal?.error ?? decision.reason };
+    if (metric.type === 'KafkaLag') {
+      const { lag, partitions } = values.kafka![label]!;
+      return { ...status, current: String(lag), partitions, ...capAtPartitions(metric, proposal.proposal, partitions) };
+    }
     // For a query, the value itself (the HPA shows the per-replica average).
     const current = metric.type === 'Prometheus' ? String(values.prometheus![metric.query]) : (proposal.current ?? undefined);
     return { ...status, current, proposal: proposal.proposal };
@@ -121,13 +145,16 @@ export function decidePolicy(input: PolicyInput): PolicyDecision {
   const parts: string[] = [];
 
   let proposal: number;
+  let limit: Limit;
   if (metrics.length === 0) {
     proposal = schedule ? schedule.entry.replicas : current;
     parts.push(schedule ? `no metrics: the schedule entry ${schedule.entry.time} sets ${proposal}` : `no metrics and no schedule: holds ${current}`);
   } else {
     const best = ok.reduce<MetricStatus | undefined>((a, m) => (a === undefined || m.proposal! > a.proposal! ? m : a), undefined);
     proposal = best?.proposal ?? current;
-    if (best) parts.push(`${best.type} ${best.name} ${best.current} vs threshold ${best.threshold} proposes ${best.proposal}${ok.length > 1 ? ' (highest proposal)' : ''}`);
+    if (best) parts.push(`${best.type} ${best.name} ${best.current} vs threshold ${best.threshold} proposes ${best.proposal}${ok.length > 1 ? ' (highest proposal)' : ''}${best.limited ? ` (${best.limited})` : ''}`);
+    // Capped (not allowIdleConsumers, which keeps the proposal above the partitions).
+    if (best?.limited !== undefined && best.proposal === best.partitions) limit = 'PartitionCount';
     if (errors > 0) {
       const first = metrics.find((m) => m.error !== undefined)!;
       if (proposal < current) parts.push(`held at ${current}: ${errors} metric(s) could not be read, so replicas are not lowered (${first.name}: ${first.error})`);
@@ -137,7 +164,6 @@ export function decidePolicy(input: PolicyInput): PolicyDecision {
   }
 
   let desired = proposal;
-  let limit: Limit;
   if (schedule && desired < schedule.entry.replicas) {
     desired = schedule.entry.replicas;
     limit = 'ScheduleFloor';

@@ -11,7 +11,23 @@ export const KIND = 'AutoScalerPolicy';
 export type PolicyMetric =
   | { type: 'CPU'; threshold: number }
   | { type: 'Pods'; name: string; threshold: number }
-  | { type: 'Prometheus'; query: string; threshold: number };
+  | { type: 'Prometheus'; query: string; threshold: number }
+  | KafkaLagMetric;
+
+/**
+ * Σ over the topic's partitions (log end offset − the group's committed offset), read from the
+ * brokers with the Kafka admin API; threshold is the lag one replica is meant to carry. Replicas are
+ * capped at the topic's partition count (a consumer beyond it gets no partition and sits idle)
+ * unless allowIdleConsumers.
+ */
+export interface KafkaLagMetric {
+  type: 'KafkaLag';
+  bootstrapServers: string[];
+  consumerGroup: string;
+  topic: string;
+  threshold: number;
+  allowIdleConsumers?: boolean;
+}
 
 export interface ScheduleEntry {
   time: string;
@@ -45,6 +61,9 @@ export interface MetricStatus {
   threshold: string;
   proposal?: number;
   error?: string;
+  /** KafkaLag: the topic's partition count, and what the cap at it did to the proposal. */
+  partitions?: number;
+  limited?: string;
 }
 
 export interface PolicyStatus {
@@ -68,6 +87,9 @@ export interface AutoScalerPolicy {
 export const DEFAULT_COOLDOWN_SECONDS = 120;
 
 const TIME = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
+/** host:port, as the CRD's CEL rule has it: a name, an IPv4 address or a bracketed IPv6 address. */
+export const BOOTSTRAP_SERVER = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):[0-9]{1,5}$/;
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const DAY = '(Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
 const DAYS = new RegExp(`^${DAY}(-${DAY})?(,${DAY}(-${DAY})?)*$`);
 
@@ -96,11 +118,18 @@ export function specProblems(spec: unknown): string[] {
     s.metrics.forEach((metric: unknown, i) => {
       const m = (metric ?? {}) as Record<string, unknown>;
       const at = `metrics[${i}]`;
-      if (m.type === 'KafkaLag') problems.push(`${at}: metric type KafkaLag is not supported yet: use type Prometheus with a query such as sum(kafka_consumergroup_lag{group="orders"}) and a per-replica threshold`);
-      else if (m.type !== 'CPU' && m.type !== 'Pods' && m.type !== 'Prometheus') problems.push(`${at}: unknown metric type: must be one of CPU, Pods, Prometheus`);
+      if (m.type !== 'CPU' && m.type !== 'Pods' && m.type !== 'Prometheus' && m.type !== 'KafkaLag') problems.push(`${at}: unknown metric type: must be one of CPU, Pods, Prometheus, KafkaLag`);
       if (typeof m.threshold !== 'number' || !(m.threshold > 0)) problems.push(`${at}: threshold must be greater than 0`);
       if (m.type === 'Prometheus' && (typeof m.query !== 'string' || m.query === '')) problems.push(`${at}: a Prometheus metric needs a query`);
       if (m.type === 'Pods' && (typeof m.name !== 'string' || m.name === '')) problems.push(`${at}: a Pods metric needs a name (the custom.metrics.k8s.io metric)`);
+      if (m.type === 'KafkaLag') {
+        const servers = m.bootstrapServers;
+        if (!Array.isArray(servers) || servers.length === 0) problems.push(`${at}: a KafkaLag metric needs bootstrapServers: a non-empty list of host:port`);
+        else if (!servers.every((server) => typeof server === 'string' && BOOTSTRAP_SERVER.test(server))) problems.push(`${at}: bootstrapServers must each be host:port`);
+        if (typeof m.consumerGroup !== 'string' || m.consumerGroup === '') problems.push(`${at}: a KafkaLag metric needs a consumerGroup`);
+        if (typeof m.topic !== 'string' || !TOPIC.test(m.topic)) problems.push(`${at}: a KafkaLag metric needs a topic (at most 249 letters, digits, ".", "_" or "-")`);
+        if (m.allowIdleConsumers !== undefined && typeof m.allowIdleConsumers !== 'boolean') problems.push(`${at}: allowIdleConsumers must be true or false`);
+      }
     });
   }
   if (s.schedule !== undefined) {
@@ -132,5 +161,7 @@ export function metricLabel(metric: PolicyMetric): string {
       return metric.name;
     case 'Prometheus':
       return metric.query;
+    case 'KafkaLag':
+      return `${metric.consumerGroup}@${metric.topic}`;
   }
 }

@@ -5,9 +5,14 @@
  */
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Admin } from 'kafkajs';
+import type { Logger } from 'pino';
+import { createKafka } from '../kafka/client.ts';
+import { readConsumerLag } from '../kafka/lag.ts';
 import type { Quantity } from '../autoscaler/quantity.ts';
 import { formatMilli, toMilli } from '../autoscaler/quantity.ts';
 import type { ResourceSample } from '../autoscaler/types.ts';
+import type { KafkaLagMetric } from './policy.ts';
 
 const TIMEOUT_MS = 5_000;
 
@@ -102,4 +107,44 @@ export async function queryPrometheus(baseUrl: string, query: string, now = Date
   } else throw new Error(`the query returned a ${data.resultType ?? 'unknown'}, not a scalar or an instant vector`);
   if (!Number.isFinite(value)) throw new Error(`the query returned ${value}`);
   return value;
+}
+
+/**
+ * KafkaLag reads: one admin client per list of bootstrap servers, kept between reads (a read is
+ * then two requests, no new connections). Short timeouts and one retry, so a broker that is down
+ * fails the read within seconds (the policy holds its replicas) instead of kafkajs' ~30 s; a failed
+ * read drops the client, and the next read connects afresh.
+ */
+export class KafkaLagReader {
+  readonly #admins = new Map<string, Promise<Admin>>();
+  readonly #logger: Logger | undefined;
+
+  constructor(logger?: Logger) {
+    this.#logger = logger;
+  }
+
+  async read(metric: KafkaLagMetric): Promise<{ lag: number; partitions: number }> {
+    const key = metric.bootstrapServers.join(',');
+    let admin = this.#admins.get(key);
+    if (!admin) {
+      const client = createKafka({ brokers: metric.bootstrapServers, clientId: 'podscale-controller', connectionTimeoutMs: 3_000, requestTimeoutMs: TIMEOUT_MS, retries: 1, ...(this.#logger ? { logger: this.#logger } : {}) }).admin();
+      admin = client.connect().then(() => client);
+      this.#admins.set(key, admin);
+    }
+    try {
+      const lag = await readConsumerLag(await admin, metric.consumerGroup, metric.topic, { attempts: 3 });
+      if (lag.partitionCount === 0) throw new Error(`topic ${metric.topic} has no partitions`);
+      return { lag: lag.total, partitions: lag.partitionCount };
+    } catch (error) {
+      this.#admins.delete(key);
+      void admin.then((a) => a.disconnect()).catch(() => undefined);
+      throw new Error(`Kafka lag of group ${metric.consumerGroup} on ${metric.topic} from ${key}: ${(error as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const admins = [...this.#admins.values()];
+    this.#admins.clear();
+    await Promise.all(admins.map((admin) => admin.then((a) => a.disconnect()).catch(() => undefined)));
+  }
 }

@@ -129,10 +129,20 @@ describe.skipIf(skip)('the AutoScalerPolicy CRD on a real kube-apiserver', () =>
   });
 
   const base = () => policy('crd', { schedule: [{ time: '22:00', replicas: 2 }] });
+  const kafkaLag = (fields: Record<string, unknown>) => JSON.parse(JSON.stringify({ ...{ type: 'KafkaLag', bootstrapServers: ['kafka-0.kafka:9092'], consumerGroup: 'orders', topic: 'orders', threshold: 100 }, ...fields })) as Record<string, unknown>;
   const withMetric = (metric: Record<string, unknown>) => ({ ...base(), spec: { ...base().spec, metrics: [metric] } });
   const cases: [string, unknown, RegExp][] = [
-    ['an unknown metric type', withMetric({ type: 'Memory', threshold: 5 }), /spec\.metrics\[0\]: Invalid value: "object": unknown metric type: must be one of CPU, Pods, Prometheus/],
-    ['KafkaLag, pointing at Prometheus', withMetric({ type: 'KafkaLag', threshold: 5 }), /metric type KafkaLag is not supported yet: use type Prometheus with a query/],
+    ['an unknown metric type', withMetric({ type: 'Memory', threshold: 5 }), /spec\.metrics\[0\]: Invalid value: "object": unknown metric type: must be one of CPU, Pods, Prometheus, KafkaLag/],
+    ['KafkaLag without bootstrapServers', withMetric(kafkaLag({ bootstrapServers: undefined })), /spec\.metrics\[0\]: Invalid value: "object": a KafkaLag metric needs bootstrapServers: a non-empty list of host:port/],
+    ['KafkaLag with an empty bootstrapServers', withMetric(kafkaLag({ bootstrapServers: [] })), /a KafkaLag metric needs bootstrapServers: a non-empty list of host:port/],
+    ['KafkaLag with a server without port', withMetric(kafkaLag({ bootstrapServers: ['kafka-0.kafka:9092', 'kafka-1.kafka'] })), /spec\.metrics\[0\]\.bootstrapServers\[1\]: Invalid value: "string": bootstrapServers must each be host:port/],
+    ['KafkaLag without consumerGroup', withMetric(kafkaLag({ consumerGroup: undefined })), /a KafkaLag metric needs a consumerGroup/],
+    ['KafkaLag with an empty consumerGroup', withMetric(kafkaLag({ consumerGroup: '' })), /a KafkaLag metric needs a consumerGroup/],
+    ['KafkaLag without topic', withMetric(kafkaLag({ topic: undefined })), /a KafkaLag metric needs a topic/],
+    ['KafkaLag with a bad topic name', withMetric(kafkaLag({ topic: 'two words' })), /spec\.metrics\[0\]\.topic: Invalid value: "string": topic must be a Kafka topic name/],
+    ['KafkaLag without threshold', withMetric(kafkaLag({ threshold: undefined })), /spec\.metrics\[0\]\.threshold: Required value/],
+    ['KafkaLag with threshold 0', withMetric(kafkaLag({ threshold: 0 })), /threshold must be greater than 0/],
+    ['KafkaLag with allowIdleConsumers 1', withMetric(kafkaLag({ allowIdleConsumers: 1 })), /\.spec\.metrics\[0\]\.allowIdleConsumers: expected boolean/],
     ['threshold 0', withMetric({ type: 'CPU', threshold: 0 }), /spec\.metrics\[0\]: Invalid value: "object": threshold must be greater than 0/],
     ['a negative threshold', withMetric({ type: 'Pods', name: 'rps', threshold: -1 }), /threshold must be greater than 0/],
     ['a Prometheus metric without query', withMetric({ type: 'Prometheus', threshold: 5 }), /spec\.metrics\[0\]: Invalid value: "object": a Prometheus metric needs a query/],
@@ -145,6 +155,12 @@ describe.skipIf(skip)('the AutoScalerPolicy CRD on a real kube-apiserver', () =>
   ];
   it.each(cases)('rejects %s with the CEL message', async (_name, object, message) => {
     await expect(apply(object)).rejects.toMatchObject({ stderr: expect.stringMatching(message) });
+  });
+
+  it('accepts a KafkaLag metric with every field, and with allowIdleConsumers', async () => {
+    await apply({ ...policy('crd', { metrics: [kafkaLag({ bootstrapServers: ['kafka-0.kafka:9092', '10.0.0.7:9092', '[fd00::7]:9092'] })] }), metadata: { name: 'kafka', namespace: 'crd' } });
+    await apply({ ...policy('crd', { metrics: [kafkaLag({ allowIdleConsumers: true })] }), metadata: { name: 'kafka-idle', namespace: 'crd' } });
+    expect(await jsonpath(['-n', 'crd', 'asp', 'kafka-idle'], '{.spec.metrics[0].allowIdleConsumers}')).toBe('true');
   });
 
   it('accepts days and every time from 00:00 to 23:59, and a schedule-only policy', async () => {

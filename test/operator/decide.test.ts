@@ -102,10 +102,58 @@ describe('policy decision: cooldown', () => {
   });
 });
 
+describe('policy decision: KafkaLag', () => {
+  const lagMetric = { type: 'KafkaLag' as const, bootstrapServers: ['127.0.0.1:9092'], consumerGroup: 'orders', topic: 'orders', threshold: 100 };
+  const label = 'orders@orders';
+  const lag = (value: number, partitions = 12) => ({ kafka: { [label]: { lag: value, partitions } } });
+
+  it('is the same External AverageValue arithmetic as a query: ceil(lag / threshold) outside the tolerance', () => {
+    const spec = { metrics: [lagMetric] };
+    expect(run(spec, { values: lag(210) })).toMatchObject({ desiredReplicas: 2, write: false }); // ratio 1.05
+    expect(run(spec, { values: lag(230) })).toMatchObject({ desiredReplicas: 3, write: true });
+    expect(run(spec, { values: lag(750) }).desiredReplicas).toBe(8);
+    expect(run(spec, { values: lag(0) }).desiredReplicas).toBe(0);
+    // …exactly what a Prometheus query with the same value proposes (one implementation).
+    for (const value of [0, 99, 150, 230, 750, 1199]) {
+      const viaQuery = run({ metrics: [{ type: 'Prometheus', query, threshold: 100 }] }, { values: { prometheus: { [query]: value } } }).desiredReplicas;
+      expect(run(spec, { values: lag(value) }).desiredReplicas, `lag ${value}`).toBe(viaQuery);
+    }
+    expect(run(spec, { values: lag(750) }).metrics[0]).toMatchObject({ type: 'KafkaLag', name: label, current: '750', threshold: '100', proposal: 8, partitions: 12 });
+  });
+
+  it("caps at the topic's partition count, says so, and allowIdleConsumers lifts the cap", () => {
+    const capped = run({ metrics: [lagMetric] }, { values: lag(900, 4) });
+    expect(capped).toMatchObject({ desiredReplicas: 4, limit: 'PartitionCount' });
+    expect(capped.metrics[0]).toMatchObject({ proposal: 4, partitions: 4, limited: expect.stringMatching(/^capped at the topic's 4 partitions \(9 proposed\)/) });
+    expect(capped.reason).toMatch(/capped at the topic's 4 partitions/);
+    const idle = run({ metrics: [{ ...lagMetric, allowIdleConsumers: true }] }, { values: lag(900, 4) });
+    expect(idle).toMatchObject({ desiredReplicas: 9, limit: undefined });
+    expect(idle.metrics[0]).toMatchObject({ proposal: 9, partitions: 4, limited: '9 replicas for 4 partitions: 5 get no partition and sit idle (allowIdleConsumers)' });
+    // maxReplicas still applies after the cap; another metric above the cap wins as usual.
+    expect(run({ metrics: [lagMetric], maxReplicas: 3 }, { values: lag(900, 4) })).toMatchObject({ desiredReplicas: 3, limit: 'TooManyReplicas' });
+    expect(run({ metrics: [lagMetric, { type: 'Prometheus', query, threshold: 100 }] }, { values: { ...lag(900, 4), prometheus: { [query]: 600 } } })).toMatchObject({ desiredReplicas: 6, limit: undefined });
+  });
+
+  it('holds replicas when the brokers cannot be read', () => {
+    const held = run({ metrics: [lagMetric] }, { currentReplicas: 5, pods: pods(5), values: { errors: { [label]: 'Connection error: connect ECONNREFUSED 127.0.0.1:9092' } } });
+    expect(held).toMatchObject({ desiredReplicas: 5, write: false, metricErrors: 1 });
+    expect(held.reason).toMatch(/could not be read .*ECONNREFUSED/);
+  });
+});
+
 describe('spec checks (the CRD rules, for explain)', () => {
   it('names each problem', () => {
-    expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'KafkaLag', threshold: 1 }] })[0]).toMatch(/KafkaLag is not supported yet: use type Prometheus/);
-    expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'Memory', threshold: 1 }] })).toEqual(['metrics[0]: unknown metric type: must be one of CPU, Pods, Prometheus']);
+    expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'KafkaLag', threshold: 1 }] })).toEqual([
+      'metrics[0]: a KafkaLag metric needs bootstrapServers: a non-empty list of host:port',
+      'metrics[0]: a KafkaLag metric needs a consumerGroup',
+      'metrics[0]: a KafkaLag metric needs a topic (at most 249 letters, digits, ".", "_" or "-")',
+    ]);
+    const kafka = { type: 'KafkaLag', bootstrapServers: ['kafka-0.kafka:9092', '[::1]:9093'], consumerGroup: 'orders', topic: 'orders.v1', threshold: 100 };
+    expect(specProblems({ deploymentName: 'd', metrics: [kafka] })).toEqual([]);
+    expect(specProblems({ deploymentName: 'd', metrics: [{ ...kafka, bootstrapServers: [] }] })).toEqual(['metrics[0]: a KafkaLag metric needs bootstrapServers: a non-empty list of host:port']);
+    expect(specProblems({ deploymentName: 'd', metrics: [{ ...kafka, bootstrapServers: ['kafka:9092', 'kafka'] }] })).toEqual(['metrics[0]: bootstrapServers must each be host:port']);
+    expect(specProblems({ deploymentName: 'd', metrics: [{ ...kafka, threshold: 0 }] })).toEqual(['metrics[0]: threshold must be greater than 0']);
+    expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'Memory', threshold: 1 }] })).toEqual(['metrics[0]: unknown metric type: must be one of CPU, Pods, Prometheus, KafkaLag']);
     expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'CPU', threshold: 0 }] })).toEqual(['metrics[0]: threshold must be greater than 0']);
     expect(specProblems({ deploymentName: 'd', metrics: [{ type: 'Prometheus', threshold: 1 }] })).toEqual(['metrics[0]: a Prometheus metric needs a query']);
     expect(specProblems({ deploymentName: 'd', metrics: [], schedule: [{ time: '24:00', replicas: 1 }] })).toEqual(['schedule[0]: time must be 24-hour HH:MM from 00:00 to 23:59']);

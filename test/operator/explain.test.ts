@@ -45,7 +45,7 @@ describe('podscale policy explain', () => {
     expect(out[2]).toMatchObject({ desiredReplicas: 3, write: false, cooldown: { seconds: 120, active: true, until: '2026-01-10T22:31:00.000Z' } });
     expect(out[2]!.reason).toMatch(/cooldown/);
     expect(out[3]).toEqual({ error: 'now must be an ISO 8601 time such as "2026-03-29T07:30:00Z"' });
-    expect(out[4]!.error).toMatch(/KafkaLag is not supported yet: use type Prometheus/);
+    expect(out[4]!.error).toMatch(/a KafkaLag metric needs bootstrapServers: a non-empty list of host:port; .*a KafkaLag metric needs a consumerGroup; .*a KafkaLag metric needs a topic/);
     expect(out[5]!.error).toMatch(/^not JSON/);
   });
 
