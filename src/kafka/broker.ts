@@ -13,7 +13,7 @@
  * the same broker back with its topics and offsets, for tests of an outage.
  */
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -132,20 +132,37 @@ export class KafkaBroker {
     const propertiesFile = join(dir, 'server.properties');
     await writeFile(propertiesFile, `${Object.entries(settings).map(([key, value]) => `${key}=${String(value)}`).join('\n')}\n`);
 
-    const version = (await readFile(join(kafkaCacheDir(), 'version'), 'utf8')).trim();
-    const jvm = [`-Xmx${options.heapMb ?? 512}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`, '-cp', `${join(kafkaCacheDir(), 'lib')}/*`];
+    // The resolved directory (not `current`): the class-data archive is valid for these jars only.
+    const home = await realpath(kafkaCacheDir());
+    const version = (await readFile(join(home, 'version'), 'utf8')).trim();
+    // Start-up is mostly class loading and JIT on a busy machine: C1 only and the serial collector
+    // (measured here: 10.1 s vs 15.9 s to "started" with the JVM defaults), and an AppCDS archive of
+    // the broker's classes, written by the first broker's exit into the cache (then 1.8–2.0 s vs
+    // 3.4–6.1 s without it, same machine, same minute).
+    const archive = join(home, 'kafka.jsa');
+    const haveArchive = await access(archive).then(() => true, () => false);
+    const jvm = [`-Xmx${options.heapMb ?? 512}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`, '-cp', `${join(home, 'lib')}/*`];
+    const writing = `${archive}.${process.pid}.${Date.now()}`;
+    const cds = haveArchive ? [`-XX:SharedArchiveFile=${archive}`] : [`-XX:ArchiveClassesAtExit=${writing}`];
 
     // A KRaft log dir must be formatted once with a cluster id (22 characters of base64url: a UUID).
     const formatted = await access(join(dataDir, 'meta.properties')).then(() => true, () => false);
     if (!formatted) {
       const clusterId = randomBytes(16).toString('base64url');
-      const format = await Component.start('kafka-storage', javaCommand(), [...jvm, 'kafka.tools.StorageTool', 'format', '--cluster-id', clusterId, '--config', propertiesFile], { logDir, graceMs: 5_000 });
+      const format = await Component.start('kafka-storage', javaCommand(), [...jvm, ...(haveArchive ? cds : []), 'kafka.tools.StorageTool', 'format', '--cluster-id', clusterId, '--config', propertiesFile], { logDir, graceMs: 5_000 });
       const { code } = await format.process.exited;
       if (code !== 0) throw new Error(`formatting the Kafka log dir exited ${code}; see ${format.logFile}`);
     }
 
     const spawnedAt = performance.now();
-    const component = await Component.start('kafka', javaCommand(), [...jvm, 'kafka.Kafka', propertiesFile], { logDir, graceMs: 20_000 });
+    const component = await Component.start('kafka', javaCommand(), [...jvm, ...cds, 'kafka.Kafka', propertiesFile], { logDir, graceMs: 20_000 });
+    if (!haveArchive) {
+      // The JVM writes the archive as it exits; publish it whole, or drop a partial one.
+      void component.process.exited.then(async ({ code }) => {
+        if (code === 0 || code === 143) await rename(writing, archive).catch(() => undefined);
+        await rm(writing, { force: true });
+      });
+    }
     try {
       await waitForLine(component, /Kafka Server started/, options.startTimeoutMs ?? 60_000);
     } catch (error) {
