@@ -1,3 +1,4 @@
+import { Partitioners, type Kafka } from 'kafkajs';
 import { brokerUnavailableReason, KafkaBroker, type KafkaBrokerOptions } from '../../src/kafka/broker.ts';
 
 export { KafkaBroker };
@@ -15,4 +16,31 @@ export async function kafkaSkipReason(): Promise<string | undefined> {
 /** One broker for a test file: start it in beforeAll, `stop()` it in afterAll. */
 export async function startTestBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
   return KafkaBroker.start(options);
+}
+
+/**
+ * Commits offsets for a group that has no running members, as a member would: joins, commits,
+ * leaves. (kafkajs' admin.setOffsets does the same but waits for a 5 s fetch long-poll first.)
+ */
+export async function commitOffsets(kafka: Kafka, groupId: string, topic: string, offsets: Record<number, number>): Promise<void> {
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 6_000, heartbeatInterval: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+  consumer.pause([{ topic }]);
+  await joined;
+  await consumer.commitOffsets(Object.entries(offsets).map(([partition, offset]) => ({ topic, partition: Number(partition), offset: String(offset) })));
+  await consumer.disconnect();
+}
+
+/**
+ * Produces exactly `counts[p]` messages to each partition p (values `<p>-<i>`): idempotent, so a
+ * send kafkajs retries after a slow answer (a busy machine, a topic just made) is not written twice.
+ */
+export async function produceCounts(kafka: Kafka, topic: string, counts: number[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages: counts.flatMap((count, partition) => Array.from({ length: count }, (_, i) => ({ partition, value: `${partition}-${i}` }))) });
+  await producer.disconnect();
 }

@@ -5,10 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
 import { createKafka } from '../../src/kafka/client.ts';
 import { readConsumerLag } from '../../src/kafka/lag.ts';
-import { kafkaSkipReason, KafkaBroker } from '../helpers/kafka.ts';
+import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
 
 const skip = await kafkaSkipReason();
 
@@ -19,13 +18,6 @@ let admin: Admin;
 /** Messages produced to each partition of `lag-topic` (partition 2 gets none). */
 const PRODUCED = [5, 3, 0, 7];
 
-async function produce(topic: string, counts: number[]): Promise<void> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  await producer.send({ topic, messages: counts.flatMap((count, partition) => Array.from({ length: count }, (_, i) => ({ partition, value: `m${partition}-${i}` }))) });
-  await producer.disconnect();
-}
-
 beforeAll(async () => {
   if (skip) return;
   broker = await KafkaBroker.start();
@@ -34,7 +26,7 @@ beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: 'lag-topic', numPartitions: PRODUCED.length }], waitForLeaders: true });
-  await produce('lag-topic', PRODUCED);
+  await produceCounts(kafka, 'lag-topic', PRODUCED);
 }, 120_000);
 
 afterAll(async () => {
@@ -53,7 +45,7 @@ describe.skipIf(skip)('consumer lag from a real broker', () => {
 
   it('equals log end − committed per partition, and the sum', async () => {
     // Partition 0 read 2 of 5, partition 1 all 3, partition 2 (empty) nothing, partition 3 4 of 7.
-    await admin.setOffsets({ groupId: 'half-way', topic: 'lag-topic', partitions: [{ partition: 0, offset: '2' }, { partition: 1, offset: '3' }, { partition: 3, offset: '4' }] });
+    await commitOffsets(kafka, 'half-way', 'lag-topic', { 0: 2, 1: 3, 3: 4 });
     const lag = await readConsumerLag(admin, 'half-way', 'lag-topic');
     expect(lag.partitions).toEqual([
       { partition: 0, logEndOffset: 5, logStartOffset: 0, committedOffset: 2, lag: 3 },

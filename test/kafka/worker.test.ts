@@ -8,7 +8,6 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +17,7 @@ import { createKafka } from '../../src/kafka/client.ts';
 import { readConsumerLag } from '../../src/kafka/lag.ts';
 import { until } from '../../src/lab/net.ts';
 import { freePort, ROOT, runServiceExpectingExit, spawnService, type LogLine, type StartedService } from '../helpers/child.ts';
-import { kafkaSkipReason, KafkaBroker } from '../helpers/kafka.ts';
+import { kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
 import { OPENMETRICS_ACCEPT, promtoolCheckMetrics, scrape } from '../helpers/metrics.ts';
 
 const skip = await kafkaSkipReason();
@@ -36,11 +35,9 @@ async function createTopic(topic: string, partitions: number): Promise<void> {
   await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
 }
 
+/** `count` messages spread evenly over the partitions. */
 async function produce(topic: string, count: number, partitions: number): Promise<void> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  await producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ partition: i % partitions, value: `message-${i}` })) });
-  await producer.disconnect();
+  await produceCounts(kafka, topic, Array.from({ length: partitions }, (_, p) => Math.floor(count / partitions) + (p < count % partitions ? 1 : 0)));
 }
 
 /** A worker from the copied bundle: short sessions so a rebalance takes a second, not ten. */

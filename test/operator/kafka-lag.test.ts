@@ -8,13 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ControlPlane } from '../../src/cluster/control-plane.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { clusterSkipReason, kubectl } from '../helpers/cluster.ts';
-import { kafkaSkipReason, KafkaBroker } from '../helpers/kafka.ts';
+import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
 import { ControllerProcess, type LogLine } from './harness.ts';
 
 const skip = (await clusterSkipReason()) ?? (await kafkaSkipReason());
@@ -44,10 +43,7 @@ async function setUp(ns: string, replicas: number): Promise<void> {
     spec: { replicas, selector: { matchLabels: { app: 'workers' } }, template: { metadata: { labels: { app: 'workers' } }, spec: { containers: [{ name: 'worker', image: 'podscale' }] } } },
   });
   await admin.createTopics({ topics: [{ topic: ns, numPartitions: PARTITIONS }], waitForLeaders: true });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  await producer.send({ topic: ns, messages: [30, 20, 10].flatMap((count, partition) => Array.from({ length: count }, (_, i) => ({ partition, value: `${partition}-${i}` }))) });
-  await producer.disconnect();
+  await produceCounts(kafka, ns, [30, 20, 10]);
 }
 
 function policy(ns: string, metric: Record<string, unknown> = {}) {
@@ -65,9 +61,9 @@ function policy(ns: string, metric: Record<string, unknown> = {}) {
   };
 }
 
-/** Commits offsets for the group `workers` (it has no members: admin setOffsets). */
+/** Commits offsets for the group `workers`, partition by partition. */
 async function commit(topic: string, offsets: number[]): Promise<void> {
-  await admin.setOffsets({ groupId: 'workers', topic, partitions: offsets.map((offset, partition) => ({ partition, offset: String(offset) })) });
+  await commitOffsets(kafka, 'workers', topic, { ...offsets });
 }
 
 function controller(identity: string, namespace: string): ControllerProcess {
@@ -119,6 +115,8 @@ describe.skipIf(skip)('the KafkaLag metric against a real broker and a real kube
     await apply(policy('capped'));
     // 60 messages, none committed: lag 60 → 6 replicas asked, 3 partitions → 3.
     await waitFor('capped', 'deployment/workers', 'jsonpath={.spec.replicas}=3');
+    // The status of that decision is written right after the scale, in one patch.
+    await waitFor('capped', 'autoscalerpolicy/workers', 'jsonpath={.status.currentReplicas}=3');
     expect(await jsonpath(['-n', 'capped', 'asp', 'workers'], '{.status.metrics[0].current}')).toBe('60');
     expect(await jsonpath(['-n', 'capped', 'asp', 'workers'], '{.status.metrics[0].partitions}')).toBe('3');
     expect(await jsonpath(['-n', 'capped', 'asp', 'workers'], '{.status.metrics[0].limited}')).toMatch(/^capped at the topic's 3 partitions \(6 proposed\)/);
@@ -128,6 +126,7 @@ describe.skipIf(skip)('the KafkaLag metric against a real broker and a real kube
     // The group commits 25, 20 and 0 of them: lag 5 + 0 + 10 = 15 → ceil(15 / 10) = 2.
     await commit('capped', [25, 20, 0]);
     await waitFor('capped', 'deployment/workers', 'jsonpath={.spec.replicas}=2');
+    await waitFor('capped', 'autoscalerpolicy/workers', 'jsonpath={.status.currentReplicas}=2');
     expect(await jsonpath(['-n', 'capped', 'asp', 'workers'], '{.status.metrics[0].current}')).toBe('15');
     expect(await condition('capped', 'ScalingLimited', 'status')).toBe('False');
     // All committed: lag 0 → minReplicas.
@@ -142,6 +141,7 @@ describe.skipIf(skip)('the KafkaLag metric against a real broker and a real kube
     await c.waitFor(isMsg('lease: became leader'));
     await apply(policy('idle', { allowIdleConsumers: true }));
     await waitFor('idle', 'deployment/workers', 'jsonpath={.spec.replicas}=6');
+    await waitFor('idle', 'autoscalerpolicy/workers', 'jsonpath={.status.currentReplicas}=6');
     expect(await jsonpath(['-n', 'idle', 'asp', 'workers'], '{.status.metrics[0].limited}')).toBe('6 replicas for 3 partitions: 3 get no partition and sit idle (allowIdleConsumers)');
     expect(await condition('idle', 'ScalingLimited', 'status')).toBe('False');
   });
