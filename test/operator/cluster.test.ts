@@ -161,6 +161,8 @@ describe.skipIf(skip)('the AutoScalerPolicy CRD on a real kube-apiserver', () =>
     await apply({ ...policy('crd', { metrics: [kafkaLag({ bootstrapServers: ['kafka-0.kafka:9092', '10.0.0.7:9092', '[fd00::7]:9092'] })] }), metadata: { name: 'kafka', namespace: 'crd' } });
     await apply({ ...policy('crd', { metrics: [kafkaLag({ allowIdleConsumers: true })] }), metadata: { name: 'kafka-idle', namespace: 'crd' } });
     expect(await jsonpath(['-n', 'crd', 'asp', 'kafka-idle'], '{.spec.metrics[0].allowIdleConsumers}')).toBe('true');
+    const example = parse(await readFile('k8s/controller/example-kafka-policy.yaml', 'utf8')) as { metadata: { namespace: string } };
+    await apply({ ...example, metadata: { ...example.metadata, namespace: 'crd' } });
   });
 
   it('accepts days and every time from 00:00 to 23:59, and a schedule-only policy', async () => {
