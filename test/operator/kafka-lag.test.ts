@@ -132,7 +132,8 @@ describe.skipIf(skip)('the KafkaLag metric against a real broker and a real kube
     // All committed: lag 0 → minReplicas.
     await commit('capped', [30, 20, 10]);
     await waitFor('capped', 'deployment/workers', 'jsonpath={.spec.replicas}=1');
-    expect(c.count(isMsg('scaled'))).toBe(3);
+    await c.waitFor(isMsg('scaled', (l) => l.to === 1)); // logged just after the write
+    expect(c.lines.filter(isMsg('scaled')).map((l) => [l.from, l.to])).toEqual([[1, 3], [3, 2], [2, 1]]);
   });
 
   it('allowIdleConsumers lifts the cap and says so in status', { timeout: 60_000 }, async () => {
