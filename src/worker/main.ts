@@ -40,6 +40,10 @@ export async function runWorker(config: Config & { worker: WorkerConfig }, logge
     process.exit(1);
   }
 
+  // Let Kubernetes restart the pod: the path of an uncaught error (drain, exit 1).
+  const fail = (error: Error): void => {
+    process.emit('uncaughtException', error);
+  };
   const { startWorkerConsumer } = await import('../kafka/consumer.ts');
   logger.info({ brokers: worker.brokers, topic: worker.topic, groupId: worker.groupId, workMsPerMessage: worker.workMsPerMessage, concurrency: worker.concurrency }, 'worker: joining the consumer group');
   running.consumer = await startWorkerConsumer({
@@ -63,10 +67,11 @@ export async function runWorker(config: Config & { worker: WorkerConfig }, logge
         logger.debug({ partition: message.partition, offset: message.offset }, 'message processed');
       },
       lag: (partition, lag) => metrics.lag(partition, lag),
-      crashed: (error) => {
-        // Let Kubernetes restart the pod: the same path as an uncaught error (drain, exit 1).
-        process.emit('uncaughtException', error);
-      },
+      crashed: fail,
     },
+  }).catch((error: unknown) => {
+    // kafkajs gave up connecting (its retries take ~30 s).
+    fail(error as Error);
+    return undefined;
   });
 }

@@ -44,8 +44,10 @@ export function installWorkerShutdown({ app, lifecycle, consumer, logger, timeou
       logger.info({ phase: 'drain', signal, inFlight, inFlightCount: inFlight.length }, 'shutdown: readiness 503, no more fetches, finishing the messages in flight');
 
       // 2. Stop fetching, finish in-flight messages, commit their offsets, leave the group.
-      await running?.stop();
-      logger.info({ phase: 'left-group', elapsedMs: elapsedMs() }, 'shutdown: in-flight messages done, offsets committed, left the group');
+      if (running) {
+        await running.stop();
+        logger.info({ phase: 'left-group', elapsedMs: elapsedMs() }, 'shutdown: in-flight messages done, offsets committed, left the group');
+      } else logger.info({ phase: 'left-group', elapsedMs: elapsedMs(), joined: false }, 'shutdown: the consumer had not started: nothing to commit');
 
       // 3. The probes and /metrics go last.
       await app.close();
