@@ -70,7 +70,7 @@ export async function runWorker(config: Config & { worker: WorkerConfig }, logge
       crashed: fail,
     },
   }).catch((error: unknown) => {
-    // kafkajs gave up connecting (its retries take ~30 s).
+    // kafkajs gave up connecting (five retries, ~8 s against a closed port).
     fail(error as Error);
     return undefined;
   });
