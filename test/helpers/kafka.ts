@@ -1,6 +1,7 @@
 import { Partitioners, type Kafka } from 'kafkajs';
-import { brokerUnavailableReason, KafkaBroker, type KafkaBrokerOptions } from '../../src/kafka/broker.ts';
+import { brokerUnavailableReason, KafkaBroker } from '../../src/kafka/broker.ts';
 
+/** One broker per test file: `KafkaBroker.start()` in beforeAll, `stop()` in afterAll. */
 export { KafkaBroker };
 
 /**
@@ -11,11 +12,6 @@ export async function kafkaSkipReason(): Promise<string | undefined> {
   const reason = await brokerUnavailableReason();
   if (reason) console.warn(`skipping the Kafka tests: ${reason}`);
   return reason;
-}
-
-/** One broker for a test file: start it in beforeAll, `stop()` it in afterAll. */
-export async function startTestBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
-  return KafkaBroker.start(options);
 }
 
 /**
