@@ -6,7 +6,7 @@
  *
  *   node scripts/build-service.ts    (part of `npm run build`)
  *
- * Worker mode (MODE=worker) needs the Kafka client: src/kafka/consumer.ts and kafkajs go into a
+ * Worker mode (PODSCALE_MODE=worker) needs the Kafka client: src/kafka/consumer.ts and kafkajs go into a
  * bundle of their own, kafka.mjs beside server.mjs, which server.mjs imports only in worker mode;
  * the HTTP mode loads exactly what it did before.
  *

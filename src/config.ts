@@ -33,8 +33,8 @@ export const EnvSchema = Type.Object({
   HEADERS_TIMEOUT_MS: integer(1, 600_000, 10_000),
   REQUEST_TIMEOUT_MS: integer(1, 3_600_000, 30_000),
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(0, 600_000, 100),
-  // Worker mode (MODE=worker): consume a Kafka topic instead of serving the API (src/worker/).
-  MODE: Type.Union(MODES.map((mode) => Type.Literal(mode)), { default: 'http', expected: `one of ${MODES.join(', ')}` }),
+  // Worker mode (PODSCALE_MODE=worker): consume a Kafka topic instead of serving the API (src/worker/).
+  PODSCALE_MODE: Type.Union(MODES.map((mode) => Type.Literal(mode)), { default: 'http', expected: `one of ${MODES.join(', ')}` }),
   KAFKA_BROKERS: Type.Optional(Type.String({ pattern: `^${HOST_PORT}(?:,${HOST_PORT})*$`, expected: 'a comma-separated list of host:port' })),
   // Kafka's own rule for topic names: at most 249 of letters, digits, ".", "_" and "-".
   KAFKA_TOPIC: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,249}$', expected: 'a Kafka topic name (at most 249 letters, digits, ".", "_" or "-")' })),
@@ -68,11 +68,11 @@ export interface Config {
   overloadMaxEventLoopDelayMs: number;
   podName: string;
   podNamespace: string | undefined;
-  /** Set in worker mode (MODE=worker), undefined in the default HTTP mode. */
+  /** Set in worker mode (PODSCALE_MODE=worker), undefined in the default HTTP mode. */
   worker: WorkerConfig | undefined;
 }
 
-/** What MODE=worker consumes and how (README "Scaling consumers on Kafka lag"). */
+/** What PODSCALE_MODE=worker consumes and how (README "Scaling consumers on Kafka lag"). */
 export interface WorkerConfig {
   brokers: string[];
   topic: string;
@@ -86,7 +86,7 @@ export interface WorkerConfig {
 }
 
 const WORKER_REQUIRED = ['KAFKA_BROKERS', 'KAFKA_TOPIC', 'KAFKA_GROUP_ID'] as const;
-/** Read only when MODE=worker: the HTTP mode compiles no validator for them (start-up time). */
+/** Read only when PODSCALE_MODE=worker: the HTTP mode compiles no validator for them (start-up time). */
 const WORKER_VARIABLES = new Set<keyof Env>([...WORKER_REQUIRED, 'WORK_MS_PER_MESSAGE', 'WORKER_CONCURRENCY', 'KAFKA_SESSION_TIMEOUT_MS', 'KAFKA_HEARTBEAT_INTERVAL_MS']);
 
 export const ENV_VARIABLES = Object.keys(EnvSchema.properties) as (keyof Env)[];
@@ -121,7 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // add ~40 ms to start-up. One variable at a time, so every bad variable is reported.
   const converted: Record<string, unknown> = { ...raw };
   const problems: string[] = [];
-  const worker = raw.MODE === 'worker';
+  const worker = raw.PODSCALE_MODE === 'worker';
   for (const key of ENV_VARIABLES) {
     if (!worker && WORKER_VARIABLES.has(key)) continue;
     const check = variableCheck(key);
@@ -141,7 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     ...httpConfig(valid),
-    worker: valid.MODE === 'worker' ? workerConfig(valid) : undefined,
+    worker: valid.PODSCALE_MODE === 'worker' ? workerConfig(valid) : undefined,
   };
 }
 
@@ -167,7 +167,7 @@ function httpConfig(valid: Env): Omit<Config, 'worker'> {
 }
 
 function workerConfig(valid: Env): WorkerConfig {
-  const problems = WORKER_REQUIRED.filter((key) => valid[key] === undefined).map((key) => `${key} must be set when MODE=worker`);
+  const problems = WORKER_REQUIRED.filter((key) => valid[key] === undefined).map((key) => `${key} must be set when PODSCALE_MODE=worker`);
   const brokers = valid.KAFKA_BROKERS?.split(',') ?? [];
   for (const broker of brokers) {
     const port = Number(broker.slice(broker.lastIndexOf(':') + 1));

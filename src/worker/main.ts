@@ -1,5 +1,5 @@
 /**
- * MODE=worker: consume KAFKA_TOPIC as member of KAFKA_GROUP_ID, spending WORK_MS_PER_MESSAGE of CPU
+ * PODSCALE_MODE=worker: consume KAFKA_TOPIC as member of KAFKA_GROUP_ID, spending WORK_MS_PER_MESSAGE of CPU
  * on each message, with the same probes and /metrics as the HTTP mode. The Kafka client is imported
  * only when this runs (in the image: dist/service/kafka.mjs, a bundle of its own), so the HTTP mode
  * never loads it. (This module itself is imported statically: a dynamic import of it would make

@@ -1,5 +1,5 @@
 /**
- * MODE=worker as the image runs it: the service bundle (dist/service/, copied where no node_modules
+ * PODSCALE_MODE=worker as the image runs it: the service bundle (dist/service/, copied where no node_modules
  * can be found) as real child processes, against a real broker (one for the file). Every message
  * the test produced must be processed at least once across a SIGTERM mid-stream, and the messages
  * processed twice must be at most those the stopped worker had in flight.
@@ -44,7 +44,7 @@ async function produce(topic: string, count: number, partitions: number): Promis
 async function worker(name: string, env: Record<string, string>): Promise<StartedService> {
   const started = await spawnService(
     {
-      MODE: 'worker',
+      PODSCALE_MODE: 'worker',
       POD_NAME: name,
       KAFKA_BROKERS: broker.bootstrap,
       KAFKA_SESSION_TIMEOUT_MS: '3000',
@@ -88,12 +88,12 @@ afterAll(async () => {
 
 describe('worker configuration', () => {
   it('names the variable that is missing or wrong, and reads the Kafka variables only in worker mode', () => {
-    expect(() => loadConfig({ MODE: 'worker' })).toThrow(/KAFKA_BROKERS must be set when MODE=worker; KAFKA_TOPIC must be set when MODE=worker; KAFKA_GROUP_ID must be set when MODE=worker/);
-    const base = { MODE: 'worker', KAFKA_BROKERS: 'kafka-0.kafka:9092', KAFKA_TOPIC: 'orders', KAFKA_GROUP_ID: 'billing' };
+    expect(() => loadConfig({ PODSCALE_MODE: 'worker' })).toThrow(/KAFKA_BROKERS must be set when PODSCALE_MODE=worker; KAFKA_TOPIC must be set when PODSCALE_MODE=worker; KAFKA_GROUP_ID must be set when PODSCALE_MODE=worker/);
+    const base = { PODSCALE_MODE: 'worker', KAFKA_BROKERS: 'kafka-0.kafka:9092', KAFKA_TOPIC: 'orders', KAFKA_GROUP_ID: 'billing' };
     expect(loadConfig(base).worker).toEqual({ brokers: ['kafka-0.kafka:9092'], topic: 'orders', groupId: 'billing', workMsPerMessage: 10, concurrency: 1, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 3_000 });
     expect(loadConfig({ ...base, KAFKA_BROKERS: '10.0.0.1:9092,[::1]:9093' }).worker?.brokers).toEqual(['10.0.0.1:9092', '[::1]:9093']);
     const cases: [Record<string, string>, RegExp][] = [
-      [{ MODE: 'batch' }, /MODE must be one of http, worker, got "batch"/],
+      [{ PODSCALE_MODE: 'batch' }, /PODSCALE_MODE must be one of http, worker, got "batch"/],
       [{ KAFKA_BROKERS: 'localhost' }, /KAFKA_BROKERS must be a comma-separated list of host:port, got "localhost"/],
       [{ KAFKA_BROKERS: 'a:9092,,b:9092' }, /KAFKA_BROKERS must be a comma-separated list of host:port/],
       [{ KAFKA_BROKERS: 'a:70000' }, /KAFKA_BROKERS must be a comma-separated list of host:port, got a port out of range in "a:70000"/],
@@ -106,14 +106,16 @@ describe('worker configuration', () => {
       expect(() => loadConfig({ ...base, ...env }), JSON.stringify(env)).toThrow(ConfigError);
       expect(() => loadConfig({ ...base, ...env }), JSON.stringify(env)).toThrow(message);
     }
+    // MODE is someone else's (Vitest sets MODE=test for every child, the lab's pods inherit it).
+    expect(loadConfig({ MODE: 'test' }).worker).toBeUndefined();
     // The HTTP mode does not read them (nor compile their validators at start-up).
     expect(loadConfig({ KAFKA_BROKERS: 'nonsense', WORK_MS_PER_MESSAGE: 'x' }).worker).toBeUndefined();
   });
 
   it('stops the process with exit 1 and the message', async () => {
-    const { code, stderr } = await runServiceExpectingExit({ MODE: 'worker', KAFKA_TOPIC: 't', KAFKA_GROUP_ID: 'g' });
+    const { code, stderr } = await runServiceExpectingExit({ PODSCALE_MODE: 'worker', KAFKA_TOPIC: 't', KAFKA_GROUP_ID: 'g' });
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^podscale: invalid configuration: KAFKA_BROKERS must be set when MODE=worker$/m);
+    expect(stderr).toMatch(/^podscale: invalid configuration: KAFKA_BROKERS must be set when PODSCALE_MODE=worker$/m);
   });
 });
 
