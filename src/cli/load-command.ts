@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { LoadRun, type Target } from '../load/engine.ts';
+import { LoadRun, type LoadOptions, type Target } from '../load/engine.ts';
 import type { RunRecord, TimelinePoint } from '../load/record.ts';
 import { renderReport } from '../load/report.ts';
 import { ArrivalSchedule, constantRate, parseStages, type Stage } from '../load/schedule.ts';
+import { parseKafkaUrl, type KafkaTarget } from '../load/send/kafka-target.ts';
 import { liveView, plainView } from '../load/view.ts';
 import { readLabAnnouncement, watchLab } from '../load/watch/lab.ts';
+import { watchKafkaLag, type KafkaLagWatcher } from '../load/watch/kafka.ts';
 import { watchDeployment } from '../load/watch/kubernetes.ts';
 import type { ReplicaWatcher } from '../load/watch/replicas.ts';
 import { SERVICE_VERSION } from '../version.ts';
@@ -34,18 +36,60 @@ export interface LoadFlags {
   maxP99?: number;
   plain?: boolean;
   maxRequestsPerConnection?: number;
+  /** kafka:// only: the consumer group whose lag and members the run follows. */
+  group?: string;
+  /** kafka:// only: the message key; `{seq}` becomes the message's number. */
+  key?: string;
+  /** kafka:// only: create the topic with this many partitions when it does not exist. */
+  createTopic?: number;
 }
 
 export interface LoadPlan {
+  /** HTTP targets; empty for a kafka:// run. */
   targets: Target[];
+  /** Where a kafka:// run produces. */
+  kafka?: KafkaTarget;
+  /** The message value or request body (--body, --body-file). */
+  body?: string;
   stages: Stage[];
   flags: LoadFlags;
 }
 
-/** Turns flags into a plan, or throws InvalidArgumentError with the reason. */
-export function planLoad(urls: string[], flags: LoadFlags): LoadPlan {
-  if (flags.weights && flags.weights.length !== urls.length) throw new InvalidArgumentError(`--weights has ${flags.weights.length} values for ${urls.length} URLs`);
+/** Options that mean something for one transport only, by commander attribute name. */
+const HTTP_ONLY: Partial<Record<keyof LoadFlags, string>> = {
+  method: '-X/--method',
+  header: '-H/--header',
+  weights: '-w/--weights',
+  connections: '-c/--connections',
+  maxRequestsPerConnection: '--max-requests-per-connection',
+};
+const KAFKA_ONLY: Partial<Record<keyof LoadFlags, string>> = { group: '--group', key: '--key', createTopic: '--create-topic' };
+
+/**
+ * Turns flags into a plan, or throws InvalidArgumentError with the reason. `given` holds the
+ * options the user typed (commander knows; defaults are not "given"), so that an HTTP-only option
+ * on a kafka:// run is refused rather than ignored.
+ */
+export function planLoad(urls: string[], flags: LoadFlags, given: ReadonlySet<string> = new Set()): LoadPlan {
   const body = flags.bodyFile ? readFileSync(flags.bodyFile, 'utf8') : flags.body;
+  const stages = planStages(flags);
+  const kafkaUrls = urls.filter((text) => /^kafka:/i.test(text));
+  if (kafkaUrls.length > 0) {
+    if (urls.length > 1) throw new InvalidArgumentError(`a kafka:// target runs alone: got ${urls.length} URLs (${urls.join(' ')})`);
+    const misplaced = Object.entries(HTTP_ONLY).filter(([name]) => given.has(name) || (name === 'weights' && flags.weights));
+    if (misplaced.length > 0) throw new InvalidArgumentError(`${misplaced.map(([, option]) => option).join(', ')} ${misplaced.length > 1 ? 'apply' : 'applies'} to http(s) targets, not kafka://`);
+    if (flags.group !== undefined && flags.group.trim() === '') throw new InvalidArgumentError('--group needs a consumer group id');
+    let kafka: KafkaTarget;
+    try {
+      kafka = parseKafkaUrl(urls[0]!);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+    return { targets: [], kafka, ...(body !== undefined ? { body } : {}), stages, flags };
+  }
+  const misplaced = Object.entries(KAFKA_ONLY).filter(([name]) => flags[name as keyof LoadFlags] !== undefined);
+  if (misplaced.length > 0) throw new InvalidArgumentError(`${misplaced.map(([, option]) => option).join(', ')} ${misplaced.length > 1 ? 'apply' : 'applies'} to kafka:// targets only`);
+  if (flags.weights && flags.weights.length !== urls.length) throw new InvalidArgumentError(`--weights has ${flags.weights.length} values for ${urls.length} URLs`);
   const targets = urls.map((text, i) => {
     let url: URL;
     try {
@@ -56,13 +100,15 @@ export function planLoad(urls: string[], flags: LoadFlags): LoadPlan {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`"${text}" is not an http(s) URL`);
     return { url, method: flags.method.toUpperCase(), headers: flags.header, ...(body !== undefined ? { body } : {}), weight: flags.weights?.[i] ?? 1 };
   });
-  let stages: Stage[];
+  return { targets, ...(body !== undefined ? { body } : {}), stages, flags };
+}
+
+function planStages(flags: LoadFlags): Stage[] {
   try {
-    stages = flags.stages ? parseStages(flags.stages) : constantRate(flags.rate, flags.duration / 1000);
+    return flags.stages ? parseStages(flags.stages) : constantRate(flags.rate, flags.duration / 1000);
   } catch (error) {
     throw new InvalidArgumentError(`--stages: ${(error as Error).message}`);
   }
-  return { targets, stages, flags };
 }
 
 async function startWatcher(watch: string | undefined, namespace: string): Promise<ReplicaWatcher | undefined> {
@@ -97,22 +143,31 @@ export interface LoadExtras {
 export async function executeLoad(plan: LoadPlan, io: { stdout: NodeJS.WriteStream; env: NodeJS.ProcessEnv }, extras: LoadExtras = {}): Promise<{ record: RunRecord; exitCode: number }> {
   const { flags } = plan;
   const schedule = new ArrivalSchedule(plan.stages);
-  const watcher = extras.watcher ?? (await startWatcher(flags.watch, flags.namespace));
+  // Connected and checked before anything starts, so that a wrong broker or topic fails at once.
+  const kafka = plan.kafka ? await openKafka(plan.kafka, plan, io.stdout) : undefined;
+  let lag: KafkaLagWatcher | undefined;
+  let watcher: ReplicaWatcher | undefined;
+  try {
+    watcher = extras.watcher ?? (await startWatcher(flags.watch, flags.namespace));
+  } catch (error) {
+    await kafka?.sender.close();
+    await kafka?.close();
+    throw error;
+  }
+  const viewOptions = plan.kafka ? { kafka: flags.group === undefined ? {} : { group: flags.group } } : {};
   const live = io.stdout.isTTY === true && !io.env.CI && !flags.plain;
-  const view = live ? liveView(io.stdout) : plainView(io.stdout);
-  const run = new LoadRun({
-    targets: plan.targets,
-    schedule,
-    maxInFlight: flags.maxInFlight,
-    connections: flags.connections,
-    timeoutMs: flags.timeout,
-    maxRequestsPerConnection: extras.maxRequestsPerConnection ?? flags.maxRequestsPerConnection ?? 0,
-  });
+  const view = live ? liveView(io.stdout, viewOptions) : plainView(io.stdout, viewOptions);
+  const common = { schedule, maxInFlight: flags.maxInFlight };
+  const options: LoadOptions = kafka
+    ? { ...common, sender: kafka.sender }
+    : { ...common, targets: plan.targets, connections: flags.connections, timeoutMs: flags.timeout, maxRequestsPerConnection: extras.maxRequestsPerConnection ?? flags.maxRequestsPerConnection ?? 0 };
+  const run = new LoadRun(options);
   extras.onStart?.(run);
   const timeline: TimelinePoint[] = [];
   run.on('interval', (report) => {
     const replicas = watcher?.current();
-    const point: TimelinePoint = replicas ? { ...report, replicas } : report;
+    const group = lag?.current();
+    const point: TimelinePoint = replicas || group ? { ...report, ...(replicas ? { replicas } : {}), ...(group ? { kafka: group } : {}) } : report;
     timeline.push(point);
     view.update(point, { elapsedS: report.t, durationS: schedule.durationS });
   });
@@ -127,27 +182,44 @@ export async function executeLoad(plan: LoadPlan, io: { stdout: NodeJS.WriteStre
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   const startedAt = new Date().toISOString();
+  if (kafka && flags.group !== undefined) lag = watchKafkaLag(kafka.admin, flags.group, plan.kafka!.topic);
   const summary = await run.run();
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigint);
   await watcher?.stop();
-  view.finish(summary);
+  // After the last ack: the figure the timeline's last seconds were heading for.
+  const kafkaEnd = await lag?.stop();
+  await kafka?.close();
+  view.finish(summary, kafkaEnd);
 
   const record: RunRecord = {
     tool: 'podscale load',
     version: SERVICE_VERSION,
     startedAt,
     options: {
-      targets: plan.targets.map((t) => ({ url: t.url.href, method: t.method, weight: t.weight })),
+      targets: plan.kafka ? [{ url: plan.kafka.url, method: 'PRODUCE', weight: 1 }] : plan.targets.map((t) => ({ url: t.url.href, method: t.method, weight: t.weight })),
       stages: plan.stages,
       maxInFlight: flags.maxInFlight,
-      connections: flags.connections,
+      // One producer, with one connection to each broker that leads a partition.
+      connections: plan.kafka ? 1 : flags.connections,
       timeoutMs: flags.timeout,
       ...(flags.watch ? { watch: flags.watch } : {}),
     },
     timeline,
     summary,
     thresholds: [],
+    ...(plan.kafka && kafka
+      ? {
+          kafka: {
+            brokers: plan.kafka.brokers,
+            topic: plan.kafka.topic,
+            partitions: kafka.partitions,
+            ...(flags.group === undefined ? {} : { group: flags.group }),
+            ...(flags.key === undefined ? {} : { key: flags.key }),
+            ...(kafkaEnd ? { end: kafkaEnd } : {}),
+          },
+        }
+      : {}),
   };
   record.thresholds = thresholdResults(record, flags);
   extras.complete?.(record);
@@ -160,10 +232,25 @@ export async function executeLoad(plan: LoadPlan, io: { stdout: NodeJS.WriteStre
   return { record, exitCode };
 }
 
+/** Connects the producer and admin client (kafkajs loads only here) and says what it found. */
+async function openKafka(target: KafkaTarget, plan: LoadPlan, stdout: NodeJS.WritableStream) {
+  const { openKafkaLoad } = await import('../load/send/kafka.ts');
+  const { flags } = plan;
+  const kafka = await openKafkaLoad(target, {
+    timeoutMs: flags.timeout,
+    ...(flags.createTopic === undefined ? {} : { createTopic: flags.createTopic }),
+    ...(flags.key === undefined ? {} : { key: flags.key }),
+    ...(plan.body === undefined ? {} : { value: plan.body }),
+  });
+  const group = flags.group === undefined ? 'no --group: lag not followed' : `lag and members of group ${flags.group} read every second`;
+  stdout.write(`kafka: topic ${target.topic} on ${target.brokers.join(',')}${kafka.created ? ' created' : ''} with ${kafka.partitions} partitions · acks=all, idempotent · ${group}\n`);
+  return kafka;
+}
+
 export function loadCommand(): Command {
   return new Command('load')
-    .description('open-model load: requests leave on schedule, latency counts from each due time')
-    .argument('<url...>', 'target URLs (several: spread by --weights)')
+    .description('open-model load: requests (or Kafka messages) leave on schedule, latency counts from each due time')
+    .argument('<url...>', 'target URLs (several: spread by --weights), or one kafka://HOST:PORT[,HOST:PORT]/TOPIC to produce to')
     .option('-r, --rate <rps>', 'constant arrival rate, requests per second', positiveNumber, 50)
     .addOption(new Option('-d, --duration <time>', 'how long to send at --rate (e.g. 30s, 2m)').argParser(durationMs).default(30_000, '30s'))
     .option('-s, --stages <list>', 'ramps instead of --rate/--duration: DURATION:RATE,... e.g. 30s:50,2m:400,30s:0')
@@ -173,8 +260,8 @@ export function loadCommand(): Command {
     .addOption(new Option('-t, --timeout <time>', 'per-request timeout').argParser(durationMs).default(10_000, '10s'))
     .option('-X, --method <method>', 'HTTP method', 'GET')
     .addOption(new Option('-H, --header <header>', 'request header "Name: value" (repeatable)').argParser(header).default({}, 'none'))
-    .option('--body <text>', 'request body')
-    .option('--body-file <path>', 'request body from a file')
+    .option('--body <text>', 'request body (kafka://: message value; default the message number)')
+    .option('--body-file <path>', 'request body (or message value) from a file')
     .option('-w, --weights <list>', 'relative share of each URL, e.g. 3,1', weights)
     .option('--watch <target>', 'follow replicas: deployment/NAME (kubeconfig) or lab')
     .option('-n, --namespace <ns>', 'namespace for --watch deployment/NAME', 'default')
@@ -183,10 +270,14 @@ export function loadCommand(): Command {
     .option('--max-error-rate <ratio>', 'exit 2 if failed/offered exceeds this (e.g. 0.01)', ratio)
     .addOption(new Option('--max-p99 <time>', 'exit 2 if the overall p99 latency exceeds this (e.g. 250ms)').argParser(durationMs))
     .option('--plain', 'one line per second even on a terminal')
+    .option('-g, --group <id>', 'kafka://: follow this consumer group\'s lag and members every second')
+    .option('--key <text>', 'kafka://: message key, {seq} replaced by the message number (default none: round robin over partitions)')
+    .option('--create-topic <partitions>', 'kafka://: create the topic with this many partitions if it does not exist (default: fail)', positiveInteger)
     .action(async (urls: string[], flags: LoadFlags, command: Command) => {
       let plan: LoadPlan;
       try {
-        plan = planLoad(urls, flags);
+        const given = new Set(command.options.map((option) => option.attributeName()).filter((name) => command.getOptionValueSource(name) === 'cli'));
+        plan = planLoad(urls, flags, given);
       } catch (error) {
         command.error(`error: ${(error as Error).message}`, { exitCode: 1 });
       }

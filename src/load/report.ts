@@ -20,18 +20,20 @@ export function reportCharts(record: RunRecord): Chart[] {
   const timeline = record.timeline;
   const rate = (f: (p: (typeof timeline)[number]) => number) => timeline.map((p) => Math.round((f(p) / p.durationS) * 10) / 10);
   const pods = [...new Set(timeline.flatMap((p) => Object.keys(p.counts.pods)))].sort();
+  // A kafka:// run's answers are acks: no status classes, and "achieved" is "acked".
+  const kafka = record.kafka !== undefined;
   const charts: Chart[] = [
     {
-      title: 'Request rate',
-      unit: 'req/s',
+      title: kafka ? 'Message rate' : 'Request rate',
+      unit: kafka ? 'msg/s' : 'req/s',
       series: [
         { label: 'target', values: timeline.map((p) => p.targetRate) },
         { label: 'offered', values: rate((p) => p.counts.offered) },
-        { label: 'achieved', values: rate((p) => p.counts.completed) },
+        { label: kafka ? 'acked' : 'achieved', values: rate((p) => p.counts.completed) },
       ],
     },
     {
-      title: 'Latency from due time',
+      title: kafka ? 'Latency from due time to ack' : 'Latency from due time',
       unit: 'ms',
       log: true,
       series: (['p50', 'p90', 'p99', 'max'] as const).map((key) => ({ label: key, values: timeline.map((p) => (p.latency.count > 0 ? Math.max(p.latency[key], 0.001) : null)) })),
@@ -40,7 +42,7 @@ export function reportCharts(record: RunRecord): Chart[] {
       title: 'Failures',
       unit: 'per s',
       series: [
-        ...(['4xx', '5xx'] as const).map((c) => ({ label: c, values: rate((p) => p.counts.status[c]) })),
+        ...(kafka ? [] : (['4xx', '5xx'] as const).map((c) => ({ label: c, values: rate((p) => p.counts.status[c]) }))),
         ...ERROR_KINDS.map((kind) => ({ label: kind, values: rate((p) => p.counts.errors[kind]) })),
         { label: 'dropped', values: rate((p) => p.counts.dropped) },
       ],
@@ -57,7 +59,7 @@ export function reportCharts(record: RunRecord): Chart[] {
       ],
     });
   }
-  charts.push(...metricCharts(record));
+  charts.push(...metricCharts(record), ...kafkaCharts(record));
   if (pods.length > 0) {
     // Connections, not requests, are balanced across pods, so per-second shares jump around; a
     // 5-second moving average shows the split.
@@ -99,6 +101,28 @@ export function metricCharts(record: RunRecord): Chart[] {
   });
 }
 
+/**
+ * The consumer group the run loaded (kafka:// with --group): its lag as the lag reader saw it each
+ * second, and its members against the topic's partitions (members beyond those sit idle).
+ */
+export function kafkaCharts(record: RunRecord): Chart[] {
+  const timeline = record.timeline;
+  if (!timeline.some((p) => p.kafka)) return [];
+  const group = record.kafka?.group ?? '?';
+  return [
+    { title: `Consumer lag of group ${group}`, unit: 'messages', series: [{ label: 'lag', values: timeline.map((p) => p.kafka?.lag ?? null) }] },
+    {
+      title: `Consumers in group ${group}`,
+      unit: 'members',
+      stepped: true,
+      series: [
+        { label: 'consumers', values: timeline.map((p) => p.kafka?.consumers ?? null) },
+        { label: 'partitions', values: timeline.map((p) => p.kafka?.partitions ?? null) },
+      ],
+    },
+  ];
+}
+
 function movingAverage(values: number[], width: number): number[] {
   return values.map((_, i) => {
     const window = values.slice(Math.max(0, i - width + 1), i + 1);
@@ -113,12 +137,22 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 /** A self-contained HTML page (uPlot and the data inlined) that opens from disk. */
 export function renderReport(record: RunRecord): string {
   const s = record.summary;
+  const kafka = record.kafka;
+  const end = kafka?.end;
   const rows: [string, string][] = [
-    ['targets', record.options.targets.map((t) => `${t.method} ${t.url}${record.options.targets.length > 1 ? ` ×${t.weight}` : ''}`).join('<br>')],
+    ['targets', record.options.targets.map((t) => `${escapeHtml(t.method)} ${escapeHtml(t.url)}${record.options.targets.length > 1 ? ` ×${t.weight}` : ''}`).join('<br>')],
     ['started', record.startedAt],
     ['duration', `${s.durationS.toFixed(1)} s (${s.stoppedBy})`],
-    ['requests', `offered ${s.counts.offered} (${s.offeredRate}/s) · completed ${s.counts.completed} (${s.achievedRate}/s) · dropped ${s.counts.dropped}`],
-    ['status', `2xx ${s.counts.status['2xx']} · 3xx ${s.counts.status['3xx']} · 4xx ${s.counts.status['4xx']} · 5xx ${s.counts.status['5xx']}`],
+    ...(kafka
+      ? ([
+          ['messages', `offered ${s.counts.offered} (${s.offeredRate}/s) · acked ${s.counts.completed} (${s.achievedRate}/s) · dropped ${s.counts.dropped}`],
+          ['kafka', `topic ${kafka.topic} (${kafka.partitions} partitions) on ${kafka.brokers.join(',')} · acks=all, idempotent${kafka.key === undefined ? '' : ` · key ${kafka.key}`}`],
+          ...(end ? [['consumer group', `${kafka.group} after the last ack: lag ${end.lag ?? '?'} · consumers ${end.consumers ?? '?'}${end.error ? ` · reading failed: ${end.error}` : ''}`] as [string, string]] : []),
+        ] as [string, string][])
+      : ([
+          ['requests', `offered ${s.counts.offered} (${s.offeredRate}/s) · completed ${s.counts.completed} (${s.achievedRate}/s) · dropped ${s.counts.dropped}`],
+          ['status', `2xx ${s.counts.status['2xx']} · 3xx ${s.counts.status['3xx']} · 4xx ${s.counts.status['4xx']} · 5xx ${s.counts.status['5xx']}`],
+        ] as [string, string][])),
     ['errors', `${ERROR_KINDS.map((k) => `${k} ${s.counts.errors[k]}`).join(' · ')} · error rate ${(s.errorRate * 100).toFixed(2)} %`],
     ['latency', `p50 ${s.latency.p50.toFixed(2)} ms · p90 ${s.latency.p90.toFixed(2)} · p99 ${s.latency.p99.toFixed(2)} · p99.9 ${s.latency.p999.toFixed(2)} · max ${s.latency.max.toFixed(2)} ms`],
     ...record.thresholds.map((t): [string, string] => [`threshold ${t.name}`, `${t.passed ? 'passed' : 'FAILED'}: ${t.actual} (limit ${t.limit})`]),

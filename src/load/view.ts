@@ -2,10 +2,20 @@ import { createLogUpdate } from 'log-update';
 import type { RunSummary } from './engine.ts';
 import type { TimelinePoint } from './record.ts';
 import { ERROR_KINDS, failures } from './stats.ts';
+import type { KafkaPoint } from './watch/kafka.ts';
 
 export interface View {
   update(point: TimelinePoint, total: { elapsedS: number; durationS: number }): void;
-  finish(summary: RunSummary): void;
+  /** `kafkaEnd`: the group's reading after the last ack (kafka:// with --group). */
+  finish(summary: RunSummary, kafkaEnd?: KafkaPoint): void;
+}
+
+/**
+ * A kafka:// run: an answer is the broker's ack, not an HTTP response, so there are no status
+ * classes to show and "achieved" reads "acked".
+ */
+export interface ViewOptions {
+  kafka?: { group?: string };
 }
 
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)}s` : `${value.toFixed(value < 10 ? 2 : 1)}ms`);
@@ -27,9 +37,14 @@ function replicaText(point: TimelinePoint): string {
 }
 
 const perSecond = (count: number, point: TimelinePoint) => Math.round(count / point.durationS);
+const figure = (value: number | null) => (value === null ? '?' : String(value));
+
+function kafkaText(kafka: KafkaPoint): string {
+  return `lag ${figure(kafka.lag)} · consumers ${figure(kafka.consumers)} · partitions ${figure(kafka.partitions)}${kafka.error ? ` · reading failed: ${kafka.error}` : ''}`;
+}
 
 /** One line per interval: for pipes, CI logs and `| tee`. */
-export function plainLine(point: TimelinePoint): string {
+export function plainLine(point: TimelinePoint, options: ViewOptions = {}): string {
   const pods = Object.entries(point.counts.pods)
     .map(([pod, count]) => `${pod}:${perSecond(count, point)}`)
     .join(',');
@@ -37,7 +52,7 @@ export function plainLine(point: TimelinePoint): string {
     `t=${point.t.toFixed(1)}s`,
     `target=${Math.round(point.targetRate)}/s`,
     `offered=${perSecond(point.counts.offered, point)}/s`,
-    `achieved=${perSecond(point.counts.completed, point)}/s`,
+    `${options.kafka ? 'acked' : 'achieved'}=${perSecond(point.counts.completed, point)}/s`,
     `p50=${ms(point.latency.p50)}`,
     `p99=${ms(point.latency.p99)}`,
     `max=${ms(point.latency.max)}`,
@@ -45,12 +60,21 @@ export function plainLine(point: TimelinePoint): string {
     `inflight=${point.inFlight}`,
     ...(point.replicas ? [`replicas=${point.replicas.ready}/${point.replicas.desired}`] : []),
     ...(pods ? [`pods=${pods}`] : []),
+    ...(point.kafka ? [`lag=${figure(point.kafka.lag)}`, `consumers=${figure(point.kafka.consumers)}`, `partitions=${figure(point.kafka.partitions)}`, ...(point.kafka.error ? ['lag-read-failed'] : [])] : []),
   ].join(' ');
 }
 
-export function summaryText(summary: RunSummary): string {
+export function summaryText(summary: RunSummary, options: ViewOptions = {}, kafkaEnd?: KafkaPoint): string {
   const c = summary.counts;
   const l = summary.latency;
+  if (options.kafka) {
+    return [
+      `${summary.stoppedBy === 'interrupted' ? 'interrupted' : 'done'} after ${summary.durationS.toFixed(1)}s: offered ${c.offered} (${summary.offeredRate}/s), sent ${c.sent}, acked ${c.completed} (${summary.achievedRate}/s), dropped ${c.dropped}`,
+      `errors ${ERROR_KINDS.map((k) => `${k}=${c.errors[k]}`).join(' ')} · failed ${failures(c)} (${(summary.errorRate * 100).toFixed(2)}%)`,
+      `latency from due time to ack: p50 ${ms(l.p50)} · p90 ${ms(l.p90)} · p99 ${ms(l.p99)} · p99.9 ${ms(l.p999)} · max ${ms(l.max)} (${l.count} acks)`,
+      ...(kafkaEnd ? [`group ${options.kafka.group} after the last ack: ${kafkaText(kafkaEnd)}`] : []),
+    ].join('\n');
+  }
   return [
     `${summary.stoppedBy === 'interrupted' ? 'interrupted' : 'done'} after ${summary.durationS.toFixed(1)}s: offered ${c.offered} (${summary.offeredRate}/s), sent ${c.sent}, completed ${c.completed} (${summary.achievedRate}/s), dropped ${c.dropped}`,
     `status 2xx=${c.status['2xx']} 3xx=${c.status['3xx']} 4xx=${c.status['4xx']} 5xx=${c.status['5xx']} · errors ${ERROR_KINDS.map((k) => `${k}=${c.errors[k]}`).join(' ')} · failed ${failures(c)} (${(summary.errorRate * 100).toFixed(2)}%)`,
@@ -77,7 +101,7 @@ function bar(fraction: number, width: number): string {
 }
 
 /** The live view: redrawn in place every interval (log-update). */
-export function liveView(stream: NodeJS.WriteStream): View {
+export function liveView(stream: NodeJS.WriteStream, options: ViewOptions = {}): View {
   const update = createLogUpdate(stream, { showCursor: true });
   return {
     update(point, total) {
@@ -85,10 +109,11 @@ export function liveView(stream: NodeJS.WriteStream): View {
       const podTotal = pods.reduce((sum, [, count]) => sum + count, 0);
       const lines = [
         `podscale load  ${bar(total.elapsedS / total.durationS, 30)} ${total.elapsedS.toFixed(0)}/${total.durationS.toFixed(0)}s`,
-        `rate      target ${Math.round(point.targetRate)}/s · offered ${perSecond(point.counts.offered, point)}/s · achieved ${perSecond(point.counts.completed, point)}/s · in flight ${point.inFlight}`,
+        `rate      target ${Math.round(point.targetRate)}/s · offered ${perSecond(point.counts.offered, point)}/s · ${options.kafka ? 'acked' : 'achieved'} ${perSecond(point.counts.completed, point)}/s · in flight ${point.inFlight}`,
         `latency   p50 ${ms(point.latency.p50)} · p90 ${ms(point.latency.p90)} · p99 ${ms(point.latency.p99)} · p99.9 ${ms(point.latency.p999)} · max ${ms(point.latency.max)}`,
         `errors    ${errorText(point)}`,
       ];
+      if (point.kafka) lines.push(`kafka     group ${options.kafka?.group} · ${kafkaText(point.kafka)}`);
       const replicas = replicaText(point);
       if (replicas) lines.push(`scaling   ${replicas}`);
       if (point.replicas?.metricsSource) lines.push(`          per-pod rate from ${point.replicas.metricsSource}`);
@@ -96,16 +121,16 @@ export function liveView(stream: NodeJS.WriteStream): View {
       lines.push(...podLines(point, pods, podTotal));
       update(lines.join('\n'));
     },
-    finish(summary) {
+    finish(summary, kafkaEnd) {
       update.done();
-      stream.write(`${summaryText(summary)}\n`);
+      stream.write(`${summaryText(summary, options, kafkaEnd)}\n`);
     },
   };
 }
 
-export function plainView(stream: NodeJS.WritableStream): View {
+export function plainView(stream: NodeJS.WritableStream, options: ViewOptions = {}): View {
   return {
-    update: (point) => stream.write(`${plainLine(point)}\n`),
-    finish: (summary) => stream.write(`${summaryText(summary)}\n`),
+    update: (point) => stream.write(`${plainLine(point, options)}\n`),
+    finish: (summary, kafkaEnd) => stream.write(`${summaryText(summary, options, kafkaEnd)}\n`),
   };
 }
