@@ -53,6 +53,12 @@ export interface KafkaBrokerOptions {
   dir?: string;
   /** Whether stop() removes `dir` (default: only a temp dir the broker made itself). */
   removeDir?: boolean;
+  /**
+   * The address the client listener binds and advertises (default 127.0.0.1). The lab gives the
+   * pod bridge's node address, which pods and the host both reach; the controller listener stays
+   * on loopback.
+   */
+  host?: string;
   /** The client listener's port (default a free one); pass the old one to bring a broker back. */
   port?: number;
   controllerPort?: number;
@@ -65,13 +71,13 @@ export interface KafkaBrokerOptions {
 }
 
 /** Broker settings for a single-node test broker: every internal topic with one replica, fast groups. */
-function testSettings(port: number, controllerPort: number, dataDir: string): Record<string, string | number | boolean> {
+function testSettings(host: string, port: number, controllerPort: number, dataDir: string): Record<string, string | number | boolean> {
   return {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${host}:${port}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -97,6 +103,7 @@ function testSettings(port: number, controllerPort: number, dataDir: string): Re
 
 export class KafkaBroker {
   readonly dir: string;
+  readonly host: string;
   readonly port: number;
   readonly controllerPort: number;
   readonly bootstrap: string;
@@ -107,11 +114,12 @@ export class KafkaBroker {
   readonly #component: Component;
   readonly #ownsDir: boolean;
 
-  private constructor(fields: { dir: string; port: number; controllerPort: number; startMs: number; version: string; component: Component; ownsDir: boolean }) {
+  private constructor(fields: { dir: string; host: string; port: number; controllerPort: number; startMs: number; version: string; component: Component; ownsDir: boolean }) {
     this.dir = fields.dir;
+    this.host = fields.host;
     this.port = fields.port;
     this.controllerPort = fields.controllerPort;
-    this.bootstrap = `127.0.0.1:${fields.port}`;
+    this.bootstrap = `${fields.host}:${fields.port}`;
     this.startMs = fields.startMs;
     this.version = fields.version;
     this.#component = fields.component;
@@ -128,7 +136,8 @@ export class KafkaBroker {
     const dataDir = join(dir, 'data');
     const logDir = join(dir, 'logs');
     await mkdir(dataDir, { recursive: true });
-    const settings = { ...testSettings(port, controllerPort, dataDir), ...options.settings };
+    const host = options.host ?? '127.0.0.1';
+    const settings = { ...testSettings(host, port, controllerPort, dataDir), ...options.settings };
     const propertiesFile = join(dir, 'server.properties');
     await writeFile(propertiesFile, `${Object.entries(settings).map(([key, value]) => `${key}=${String(value)}`).join('\n')}\n`);
 
@@ -170,7 +179,7 @@ export class KafkaBroker {
       if (ownsDir) await rm(dir, { recursive: true, force: true });
       throw error;
     }
-    return new KafkaBroker({ dir, port, controllerPort, startMs: Math.round(performance.now() - spawnedAt), version, component, ownsDir });
+    return new KafkaBroker({ dir, host, port, controllerPort, startMs: Math.round(performance.now() - spawnedAt), version, component, ownsDir });
   }
 
   get running(): boolean {
@@ -193,7 +202,7 @@ export class KafkaBroker {
   /** Brings a stopped broker back on the same ports with the same data (made with `keepData`). */
   async restart(options: Omit<KafkaBrokerOptions, 'dir' | 'port' | 'controllerPort'> = {}): Promise<KafkaBroker> {
     if (this.running) throw new Error('the broker is still running');
-    return KafkaBroker.start({ ...options, dir: this.dir, removeDir: this.#ownsDir, port: this.port, controllerPort: this.controllerPort });
+    return KafkaBroker.start({ ...options, dir: this.dir, removeDir: this.#ownsDir, host: this.host, port: this.port, controllerPort: this.controllerPort });
   }
 }
 
