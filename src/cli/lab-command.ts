@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { LabKit } from '../lab/kit.ts';
 import { loadLabKit } from '../lab/kit.ts';
+import { BacklogLab } from '../lab/backlog.ts';
 import { hpaDecisions, hpaStory, KubernetesLab } from '../lab/kubernetes.ts';
 import { Lab, type HpaOverrides, type LabOptions } from '../lab/lab.ts';
 import { scalingStory } from '../lab/story.ts';
@@ -12,12 +13,13 @@ import { failures } from '../load/stats.ts';
 import { executeLoad, planLoad, EXIT_THRESHOLD_FAILED, type LoadFlags } from './load-command.ts';
 import { durationMs, positiveInteger, positiveNumber } from './parse.ts';
 
-export const SCENARIOS = ['ramp', 'spike', 'steady'] as const;
+export const SCENARIOS = ['ramp', 'spike', 'steady', 'backlog'] as const;
 export const CONTROL_PLANES = ['lab', 'kubernetes'] as const;
 type Scenario = (typeof SCENARIOS)[number];
+type HttpScenario = Exclude<Scenario, 'backlog'>;
 
 /** Load shapes in multiples of the per-pod QPS target, so that they scale whatever the target. */
-export function scenarioStages(scenario: Scenario, qpsTarget: number): string {
+export function scenarioStages(scenario: HttpScenario, qpsTarget: number): string {
   const t = (multiple: number) => Math.round(multiple * qpsTarget);
   switch (scenario) {
     case 'ramp':
@@ -49,6 +51,20 @@ interface LabFlags {
   out?: string;
   plain?: boolean;
   rate: number;
+  partitions: number;
+  threshold: number;
+  cooldown: number;
+  workMs: number;
+}
+
+/**
+ * `--scenario backlog`'s burst: enough messages for twice what the partitions' workers carry at the
+ * threshold, in 10 s, so that the policy asks for more workers than partitions and is capped.
+ */
+export function backlogStages(threshold: number, partitions: number): string {
+  const rate = Math.ceil((2 * threshold * partitions) / 10);
+  // Stages ramp from the rate before them: a step to the burst rate, then 10 s at it.
+  return `1ms:${rate},10s:${rate}`;
 }
 
 function hpaOverrides(flags: LabFlags): HpaOverrides {
@@ -225,9 +241,14 @@ export function labCommand(): Command {
     .option('-o, --out <file>', 'write the run as JSON')
     .option('--plain', 'one line per second even on a terminal')
     .option('-r, --rate <rps>', 'request rate for `lab rollout`', positiveNumber, 100)
+    .option('--partitions <n>', 'backlog: partitions of the topic (the most workers that get work)', positiveInteger, 6)
+    .option('--threshold <n>', "backlog: the policy's messages of lag per worker", positiveInteger, 200)
+    .addOption(new Option('--cooldown <time>', "backlog: the policy's cooldownSeconds (and the controller's --min-cooldown)").argParser(durationMs).default(30_000, '30s'))
+    .option('--work-ms <ms>', "backlog: the workers' WORK_MS_PER_MESSAGE", positiveInteger, 20)
     .action(async (flags: LabFlags) => {
+      if (flags.scenario === 'backlog') return runBacklog(flags);
       await withControlPlane(flags, async (lab) => {
-        const stagesText = flags.stages ?? (flags.scenario ? scenarioStages(flags.scenario, lab.qpsTarget) : undefined);
+        const stagesText = flags.stages ?? (flags.scenario ? scenarioStages(flags.scenario as HttpScenario, lab.qpsTarget) : undefined);
         if (!stagesText) {
           const watch = flags.controlPlane === 'kubernetes' ? 'deployment/podscale -n podscale' : 'lab';
           process.stdout.write(`lab: running; send load to ${lab.serviceUrl} (e.g. podscale load ${lab.serviceUrl}/api/delay?ms=20 --rate 300 --watch ${watch}); Ctrl-C stops\n`);
@@ -273,6 +294,41 @@ export function labCommand(): Command {
       });
     });
   return command;
+}
+
+/**
+ * `lab --control-plane kubernetes --scenario backlog`: a burst of messages into the workers' topic
+ * through the load tool's kafka:// sender, while the AutoScalerPolicy controller scales the
+ * workers on the group's lag; then a quiet tail (--after) to watch the drain and the scale-down.
+ */
+async function runBacklog(flags: LabFlags): Promise<void> {
+  if (flags.controlPlane !== 'kubernetes') throw new InvalidArgumentError('--scenario backlog runs on --control-plane kubernetes (the AutoScalerPolicy controller and worker pods on a real control plane)');
+  const started = performance.now();
+  const log = (line: string) => process.stdout.write(`lab: [${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+  const cooldownS = Math.max(1, Math.round(flags.cooldown / 1000));
+  const lab = await BacklogLab.start({ partitions: flags.partitions, threshold: flags.threshold, cooldownS, workMsPerMessage: flags.workMs, log });
+  const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    process.stdout.write(`lab: control plane kubernetes · broker ${lab.broker.bootstrap} · topic ${lab.topic} (${lab.partitions} partitions) · group ${lab.group} · KUBECONFIG=${lab.cluster.kubeconfig}\n`);
+    for (const override of lab.overrides) process.stdout.write(`lab: override ${override}\n`);
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+    const burst = flags.stages ?? backlogStages(flags.threshold, flags.partitions);
+    // Long enough for the lag to drain and two cooldowns to pass (down as the lag falls, then to the minimum).
+    const afterMs = flags.after ?? 2 * flags.cooldown + 60_000;
+    const plan = planLoad([`kafka://${lab.broker.bootstrap}/${lab.topic}`], loadFlags(flags, { stages: `${burst},1ms:0,${afterMs}ms:0`, group: lab.group }));
+    const { record, exitCode } = await executeLoad(plan, { stdout: process.stdout, env: process.env }, { watcher: lab.watcher });
+    for (const line of await lab.story(Date.parse(record.startedAt) / 1000)) process.stdout.write(`lab: ${line}\n`);
+    process.exitCode = exitCode;
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+    log('stopping the cluster and the broker');
+    await lab.stop();
+    log('stopped');
+  }
 }
 
 function qpsTargetOf(spec: HpaSpec): number {

@@ -90,7 +90,7 @@ export class BacklogLab {
   readonly #dir: string;
   #stopped = false;
 
-  private constructor(fields: Omit<BacklogLab, 'namespace' | 'deploymentName' | 'lag' | 'replicas' | 'stop'> & { dir: string }) {
+  private constructor(fields: Omit<BacklogLab, 'namespace' | 'deploymentName' | 'lag' | 'replicas' | 'story' | 'stop'> & { dir: string }) {
     this.cluster = fields.cluster;
     this.broker = fields.broker;
     this.kafka = fields.kafka;
@@ -187,6 +187,21 @@ export class BacklogLab {
   /** The workers' spec.replicas, as the policy last wrote it. */
   async replicas(): Promise<number> {
     return Number((await this.cluster.kubectl(['get', 'deployment', WORKERS, '-n', NAMESPACE, '-o', 'jsonpath={.spec.replicas}'])).stdout);
+  }
+
+  /**
+   * What drove the workers, in the controller's own words: each Event it wrote on the policy
+   * ("Scaled Deployment podscale-worker from 1 to 6: ..."), t in seconds since `since` (epoch s).
+   */
+  async story(since: number): Promise<string[]> {
+    const list = JSON.parse((await this.cluster.kubectl(['get', 'events', '-n', NAMESPACE, '--field-selector', `involvedObject.kind=AutoScalerPolicy,involvedObject.name=${WORKERS}`, '-o', 'json'])).stdout) as {
+      items: { reason: string; message: string; count?: number; firstTimestamp?: string; lastTimestamp?: string; eventTime?: string }[];
+    };
+    const events = list.items
+      .map((event) => ({ ...event, at: Date.parse(event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? '') / 1000 }))
+      .sort((a, b) => a.at - b.at);
+    if (events.length === 0) return ['the policy wrote no Event: the workers were not scaled'];
+    return ['what drove the workers (the AutoScalerPolicy controller\'s Events):', ...events.map((event) => `  ${(event.at - since).toFixed(0).padStart(4)}s  ${event.reason}: ${event.message}${(event.count ?? 1) > 1 ? ` (×${event.count})` : ''}`)];
   }
 
   async stop(): Promise<void> {

@@ -62,4 +62,18 @@ describe('podscale lab --control-plane kubernetes without the control plane', ()
     expect(error?.code).toBe(1);
     expect(error?.stderr).toMatch(/--control-plane kubernetes needs the Kubernetes v1\.34\.4 control plane built \(missing .*kube-apiserver.*\): run bash scripts\/setup\.sh --with-cluster \(needs Go\), or use --control-plane lab/);
   });
+
+  it('--scenario backlog: runs only on the real control plane, and says what is missing there', async () => {
+    const fail = (args: string[]) =>
+      run(process.execPath, [CLI, 'lab', ...args], { env: { PATH: process.env.PATH, CI: 'true', PODSCALE_CACHE: join(tmpdir(), 'podscale-no-such-cache') } }).then(
+        () => undefined,
+        (failure: { code: number; stderr: string }) => failure,
+      );
+    const local = await fail(['--scenario', 'backlog']);
+    expect(local?.code).toBe(1);
+    expect(local?.stderr).toMatch(/--scenario backlog runs on --control-plane kubernetes/);
+    const missing = await fail(['--control-plane', 'kubernetes', '--scenario', 'backlog']);
+    expect(missing?.code).toBe(1);
+    expect(missing?.stderr).toMatch(/the backlog lab needs the Kubernetes v1\.34\.4 control plane built \(missing .*kube-apiserver.*\)/);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scenarioStages } from '../../src/cli/lab-command.ts';
+import { backlogStages, scenarioStages } from '../../src/cli/lab-command.ts';
 import { deletionOrder } from '../../src/lab/deployment.ts';
 import { loadLabKit } from '../../src/lab/kit.ts';
 import type { MetricProposal } from '../../src/autoscaler/types.ts';
@@ -8,7 +8,7 @@ import { applyOverrides } from '../../src/lab/lab.ts';
 import type { LabPod } from '../../src/lab/pod.ts';
 import { extrapolatedRate } from '../../src/lab/rates.ts';
 import { scalingStory } from '../../src/lab/story.ts';
-import { parseStages } from '../../src/load/schedule.ts';
+import { ArrivalSchedule, parseStages } from '../../src/load/schedule.ts';
 
 describe('the lab reads the shipped kit', () => {
   it('takes replicas, CPU request, probes, strategy, grace period, HPA and adapter rule from k8s/', () => {
@@ -44,6 +44,12 @@ describe('scenarios', () => {
   it.each(['ramp', 'spike', 'steady'] as const)('%s is a valid load shape sized from the QPS target', (scenario) => {
     const stages = parseStages(scenarioStages(scenario, 100));
     expect(Math.max(...stages.map((s) => s.to))).toBeGreaterThanOrEqual(300);
+  });
+
+  it("backlog's burst is twice what the partitions' workers carry at the threshold, so the policy is capped", () => {
+    const schedule = new ArrivalSchedule(parseStages(backlogStages(200, 6)));
+    expect(schedule.totalRequests).toBe(2 * 200 * 6);
+    expect(Math.ceil(schedule.totalRequests / 200)).toBeGreaterThan(6);
   });
 });
 
