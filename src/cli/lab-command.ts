@@ -233,8 +233,8 @@ export function labCommand(): Command {
     .addOption(new Option('--rate-window <time>', "override the adapter rule's rate() window").argParser(durationMs))
     .option('--qps-target <n>', 'override the per-pod requests/s target', positiveNumber)
     .option('--cpu-target <percent>', 'override the CPU utilization target', positiveInteger)
-    .option('--min <n>', 'override minReplicas', positiveInteger)
-    .option('--max <n>', 'override maxReplicas', positiveInteger)
+    .option('--min <n>', 'override minReplicas (backlog: the policy\'s)', positiveInteger)
+    .option('--max <n>', 'override maxReplicas (backlog: the policy\'s)', positiveInteger)
     .addOption(new Option('--scale-down-window <time>', 'override the scale-down stabilization window').argParser(durationMs))
     .option('--no-prometheus', 'use the embedded scraper even if prometheus is installed')
     .option('--report <file>', 'write the HTML report (load, replicas, HPA decisions)')
@@ -306,7 +306,7 @@ async function runBacklog(flags: LabFlags): Promise<void> {
   const started = performance.now();
   const log = (line: string) => process.stdout.write(`lab: [${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
   const cooldownS = Math.max(1, Math.round(flags.cooldown / 1000));
-  const lab = await BacklogLab.start({ partitions: flags.partitions, threshold: flags.threshold, cooldownS, workMsPerMessage: flags.workMs, log });
+  const lab = await BacklogLab.start({ partitions: flags.partitions, threshold: flags.threshold, cooldownS, workMsPerMessage: flags.workMs, ...(flags.min !== undefined ? { minReplicas: flags.min } : {}), ...(flags.max !== undefined ? { maxReplicas: flags.max } : {}), log });
   const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);

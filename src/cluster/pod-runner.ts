@@ -14,6 +14,12 @@ interface EnvVar {
   value?: string;
   valueFrom?: { fieldRef?: { fieldPath: string }; configMapKeyRef?: { name: string; key: string; optional?: boolean }; secretKeyRef?: { name: string; key: string; optional?: boolean } };
 }
+/** envFrom: every key of a ConfigMap or Secret as a variable, under an optional prefix. */
+interface EnvFromSource {
+  prefix?: string;
+  configMapRef?: { name: string; optional?: boolean };
+  secretRef?: { name: string; optional?: boolean };
+}
 interface VolumeMount {
   name: string;
   mountPath: string;
@@ -27,6 +33,7 @@ interface ContainerSpec {
   args?: string[];
   workingDir?: string;
   env?: EnvVar[];
+  envFrom?: EnvFromSource[];
   ports?: ContainerPort[];
   volumeMounts?: VolumeMount[];
   startupProbe?: ProbeSpec;
@@ -267,6 +274,19 @@ export class PodRunner {
       KUBERNETES_SERVICE_PORT_HTTPS: String(this.#node.apiserver.servicePort),
       KUBERNETES_PORT: `tcp://${this.#node.apiserver.serviceHost}:${this.#node.apiserver.servicePort}`,
     };
+    // As kubelet: envFrom first, in order (a later source wins), then env, which wins over them all.
+    // kubelet skips keys that are not valid variable names; so does this.
+    for (const source of container.spec.envFrom ?? []) {
+      const data = source.configMapRef
+        ? await this.#read('configmaps', source.configMapRef.name, source.configMapRef.optional)
+        : source.secretRef
+          ? await this.#read('secrets', source.secretRef.name, source.secretRef.optional, true)
+          : {};
+      for (const [key, value] of Object.entries(data)) {
+        const name = `${source.prefix ?? ''}${key}`;
+        if (/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) env[name] = value;
+      }
+    }
     for (const variable of container.spec.env ?? []) {
       const from = variable.valueFrom;
       if (from?.fieldRef) env[variable.name] = this.#field(from.fieldRef.fieldPath);
