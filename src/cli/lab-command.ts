@@ -59,12 +59,14 @@ interface LabFlags {
 
 /**
  * `--scenario backlog`'s burst: enough messages for twice what the partitions' workers carry at the
- * threshold, in 10 s, so that the policy asks for more workers than partitions and is capped.
+ * threshold, within 3 s — shorter than the controller's resync, so that its first reading after the
+ * burst sees most of it and asks for more workers than partitions (capped). A slower burst would be
+ * met by a smaller first step, and the cooldown would then hold it.
  */
 export function backlogStages(threshold: number, partitions: number): string {
-  const rate = Math.ceil((2 * threshold * partitions) / 10);
-  // Stages ramp from the rate before them: a step to the burst rate, then 10 s at it.
-  return `1ms:${rate},10s:${rate}`;
+  const rate = Math.ceil((2 * threshold * partitions) / 3);
+  // Stages ramp from the rate before them: a step to the burst rate, then 3 s at it.
+  return `1ms:${rate},3s:${rate}`;
 }
 
 function hpaOverrides(flags: LabFlags): HpaOverrides {
