@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The files that start a Kubernetes control plane. `npm test` (scripts/test.ts) runs them beside
- * the local files, and the saturating ones after both; plain `vitest run` runs every file one at
- * a time.
+ * The files that start a cluster (a control plane with a node, pods and load). `npm test`
+ * (scripts/test.ts) runs them beside the local files, and the saturating ones after both; plain
+ * `vitest run` runs every file one at a time. Files that start only an apiserver (the operator's)
+ * are local: they run no pods and little load, and the cluster group is the longer one.
  */
-const CONTROL_PLANE = ['test/cluster/**/*.test.ts', 'test/operator/cluster.test.ts'];
+const CONTROL_PLANE = ['test/cluster/**/*.test.ts'];
 /**
  * The files that drive a service to (or past) its capacity and judge what it does there. `npm
  * test` runs them with nothing beside them, after the rest: a neighbour taking a core mid-run turns "3× capacity

@@ -20,6 +20,7 @@ import { readConsumerLag, type ConsumerLag } from '../kafka/lag.ts';
 import { SHIPPED_KIT_DIR, type KubeObject } from '../kit/manifests.ts';
 import { watchDeployment } from '../load/watch/kubernetes.ts';
 import type { ReplicaWatcher } from '../load/watch/replicas.ts';
+import { createTopic } from '../kafka/topics.ts';
 
 const NEEDS: ClusterBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
 const NAMESPACE = 'podscale';
@@ -135,7 +136,7 @@ export class BacklogLab {
       const config = shipped.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(WORKERS))!.data!;
       const topic = config.KAFKA_TOPIC!;
       const group = config.KAFKA_GROUP_ID!;
-      await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+      await createTopic(admin, topic, partitions);
       log(`topic ${topic}: ${partitions} partitions`);
 
       const overrides = [

@@ -8,6 +8,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { createKafka } from '../../src/kafka/client.ts';
 import { readConsumerLag } from '../../src/kafka/lag.ts';
 import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
+import { createTopic } from '../../src/kafka/topics.ts';
 
 const skip = await kafkaSkipReason();
 
@@ -25,7 +26,7 @@ beforeAll(async () => {
   kafka = createKafka({ brokers: [broker.bootstrap], clientId: 'lag-test' });
   admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'lag-topic', numPartitions: PRODUCED.length }], waitForLeaders: true });
+  await createTopic(admin, 'lag-topic', PRODUCED.length);
   await produceCounts(kafka, 'lag-topic', PRODUCED);
 }, 120_000);
 

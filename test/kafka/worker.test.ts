@@ -19,6 +19,7 @@ import { until } from '../../src/lab/net.ts';
 import { freePort, ROOT, runServiceExpectingExit, spawnService, type LogLine, type StartedService } from '../helpers/child.ts';
 import { kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
 import { OPENMETRICS_ACCEPT, promtoolCheckMetrics, scrape } from '../helpers/metrics.ts';
+import { createTopic as createKafkaTopic } from '../../src/kafka/topics.ts';
 
 const skip = await kafkaSkipReason();
 
@@ -32,7 +33,7 @@ const isProcessed = (line: LogLine) => line.msg === 'message processed';
 const joined = (line: LogLine) => line.msg === 'worker: joined the consumer group';
 
 async function createTopic(topic: string, partitions: number): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await createKafkaTopic(admin, topic, partitions);
 }
 
 /** `count` messages spread evenly over the partitions. */

@@ -17,6 +17,7 @@ import { renderReport } from '../../src/load/report.ts';
 import { ArrivalSchedule, constantRate } from '../../src/load/schedule.ts';
 import { ROOT } from '../helpers/child.ts';
 import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
+import { createTopic as createKafkaTopic } from '../../src/kafka/topics.ts';
 
 const skip = await kafkaSkipReason();
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -67,7 +68,7 @@ async function podscale(args: string[], onLine?: (line: string, child: ChildProc
 }
 
 async function createTopic(topic: string, partitions: number): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await createKafkaTopic(admin, topic, partitions);
 }
 
 /** Σ log end offsets of the topic: every message the broker has written to it. */

@@ -15,6 +15,7 @@ import { createKafka } from '../../src/kafka/client.ts';
 import { clusterSkipReason, kubectl } from '../helpers/cluster.ts';
 import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
 import { ControllerProcess, type LogLine } from './harness.ts';
+import { createTopic } from '../../src/kafka/topics.ts';
 
 const skip = (await clusterSkipReason()) ?? (await kafkaSkipReason());
 const PARTITIONS = 3;
@@ -42,7 +43,7 @@ async function setUp(ns: string, replicas: number): Promise<void> {
     metadata: { name: 'workers', namespace: ns },
     spec: { replicas, selector: { matchLabels: { app: 'workers' } }, template: { metadata: { labels: { app: 'workers' } }, spec: { containers: [{ name: 'worker', image: 'podscale' }] } } },
   });
-  await admin.createTopics({ topics: [{ topic: ns, numPartitions: PARTITIONS }], waitForLeaders: true });
+  await createTopic(admin, ns, PARTITIONS);
   await produceCounts(kafka, ns, [30, 20, 10]);
 }
 

@@ -10,6 +10,7 @@ import type { Outcome, Sender } from '../engine.ts';
 import { classifyError } from '../errors.ts';
 import type { ErrorKind } from '../stats.ts';
 import type { KafkaTarget } from './kafka-target.ts';
+import { createTopic } from '../../kafka/topics.ts';
 
 /**
  * Bytes of message values in one produce request at most. The broker refuses a record batch over
@@ -144,8 +145,7 @@ export async function openKafkaLoad(target: KafkaTarget, options: KafkaLoadOptio
       await admin.disconnect();
       throw new Error(`topic "${target.topic}" does not exist on ${where}: create it, or pass --create-topic PARTITIONS`);
     }
-    created = await admin
-      .createTopics({ topics: [{ topic: target.topic, numPartitions: options.createTopic }], waitForLeaders: true })
+    created = await createTopic(admin, target.topic, options.createTopic)
       .catch((error: unknown) => fail(`cannot create topic "${target.topic}" on ${where}`, error));
   }
   const metadata = await admin.fetchTopicMetadata({ topics: [target.topic] }).catch((error: unknown) => fail(`cannot read topic "${target.topic}" on ${where}`, error));
