@@ -347,7 +347,7 @@ ENTRYPOINT [\"/metrics-server\"]"
 
 # (if/fi, not &&: set -e does not stop a function called as part of an && list)
 if wants base; then build_base; save_archive "$node_image"; fi
-if wants service; then build_service; save_archive docker.io/library/podscale:latest; fi
+if wants service; then build_service; save_archive docker.io/library/podscale:latest; save_archive docker.io/library/podscale-controller:0.1.0; fi
 if wants pause; then build_pause; save_archive "$pause_image"; fi
 if wants upstream; then
   if upstream_binaries_present; then

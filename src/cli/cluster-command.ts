@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { CONTROL_PLANE_BINARIES, missingBinaries } from '../cluster/binaries.ts';
 import { Cluster, differences, type NodeKind } from '../cluster/cluster.ts';
-import { missingArchives } from '../cluster/real-node/images.ts';
 import { durationMs } from './parse.ts';
 
 interface UpFlags {
@@ -28,12 +27,9 @@ async function up(flags: UpFlags): Promise<void> {
   const log = (line: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
   let node: NodeKind = flags.node === 'auto' ? 'real' : flags.node;
   if (flags.node === 'auto') {
-    // The real node where it can run with what is built; building images is for an explicit --node real.
-    const why = (await Cluster.unavailable('real')) ?? ((await missingArchives()).length > 0 ? `its images are not built (bash scripts/setup.sh --with-cluster, or --node real builds them)` : undefined);
-    if (why) {
-      node = 'agent';
-      log(`node: agent, since a real node cannot run here: ${why}`);
-    }
+    const choice = await Cluster.autoNode();
+    node = choice.node;
+    if (choice.why) log(`node: agent, since a real node cannot run here: ${choice.why}`);
   }
   const unavailable = await Cluster.unavailable(node);
   if (unavailable) throw new Error(node === 'real' ? `--node real cannot run here: ${unavailable} (--node agent runs without a container runtime)` : unavailable);

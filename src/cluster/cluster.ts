@@ -8,6 +8,7 @@ import { ControlPlane, type ControlPlaneOptions } from './control-plane.ts';
 import { KubeClient } from './kube-client.ts';
 import { NodeAgent } from './node-agent.ts';
 import { PodNetwork } from './pod-network.ts';
+import { missingArchives } from './real-node/images.ts';
 import { unmountAll } from './real-node/mounts.ts';
 import { RealNode } from './real-node/real-node.ts';
 import { ServiceProxy } from './service-proxy.ts';
@@ -87,9 +88,31 @@ export class Cluster {
     return this.realNode ? 'real' : 'agent';
   }
 
+  /** Where the node keeps each pod's logs, one directory `<namespace>_<pod>_<uid>` per pod. */
+  get podLogsDir(): string {
+    return this.realNode ? join(this.dir, 'node', 'kubelet', 'pod-logs') : join(this.dir, 'pods');
+  }
+
+  /**
+   * A container's log file in a pod's log directory: kubelet's `<container>/<restart>.log` (CRI
+   * format: `<time> <stream> <P|F> <line>`), the agent's `<container>.log` (the lines as written).
+   */
+  podLogFile(podDir: string, container: string, restart = 0): string {
+    return this.realNode ? join(this.podLogsDir, podDir, container, `${restart}.log`) : join(this.podLogsDir, podDir, `${container}.log`);
+  }
+
   /** Why this machine cannot run the cluster (with this node), or undefined when it can. */
   static async unavailable(node: NodeKind = 'agent'): Promise<string | undefined> {
     return (await PodNetwork.available()) ?? (node === 'real' ? await RealNode.unavailable() : undefined);
+  }
+
+  /**
+   * `--node auto`: the real node where it can run with what is built, its images included
+   * (building them is for an explicit `--node real`), else the agent and why.
+   */
+  static async autoNode(): Promise<{ node: NodeKind; why?: string }> {
+    const why = (await Cluster.unavailable('real')) ?? ((await missingArchives()).length > 0 ? 'its images are not built (bash scripts/setup.sh --with-cluster, or --node real builds them)' : undefined);
+    return why === undefined ? { node: 'real' } : { node: 'agent', why };
   }
 
 

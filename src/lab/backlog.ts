@@ -1,6 +1,7 @@
 /**
  * The backlog lab: Kafka consumers scaled on their group's lag by the AutoScalerPolicy controller,
- * on the real control plane. A v1.34.4 cluster on this machine (node agent), a real Kafka broker on
+ * on the real control plane. A v1.34.4 cluster on this machine (the real node where it can run,
+ * else the node agent), a real Kafka broker on
  * the pod bridge's node address (reachable from the pods and from the host, nothing else), the
  * controller as the pods of `k8s/controller`, the workers as the pods of `k8s/worker`. The kit is
  * applied as a user applies it, with the lab's values put into the built objects (the brokers'
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka } from 'kafkajs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { missingBinaries, type ClusterBinary } from '../cluster/binaries.ts';
-import { Cluster } from '../cluster/cluster.ts';
+import { Cluster, type NodeKind } from '../cluster/cluster.ts';
 import { brokerUnavailableReason, KafkaBroker } from '../kafka/broker.ts';
 import { createKafka } from '../kafka/client.ts';
 import { readConsumerLag, type ConsumerLag } from '../kafka/lag.ts';
@@ -42,6 +43,8 @@ export interface BacklogLabOptions {
   resyncS?: number;
   /** The workers' LOG_LEVEL (debug logs each processed message). */
   workerLogLevel?: 'info' | 'debug';
+  /** Which node runs the pods (default `auto`: the real node where it can run, else the agent). */
+  node?: NodeKind | 'auto';
   log?: (line: string) => void;
 }
 
@@ -122,8 +125,14 @@ export class BacklogLab {
     let broker: KafkaBroker | undefined;
     let admin: Admin | undefined;
     try {
-      log('starting a Kubernetes v1.34.4 control plane on this machine (node agent)');
-      cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: fileURLToPath(new URL('../..', import.meta.url)), node: 'agent', log });
+      let node = options.node ?? 'auto';
+      if (node === 'auto') {
+        const choice = await Cluster.autoNode();
+        node = choice.node;
+        if (choice.why) log(`node: agent, since a real node cannot run here: ${choice.why}`);
+      }
+      log(`starting a Kubernetes v1.34.4 control plane on this machine (${node === 'real' ? 'a real node: kubelet, containerd, runc, CNI bridge, kube-proxy' : 'node agent'})`);
+      cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: fileURLToPath(new URL('../..', import.meta.url)), node, log });
       broker = await KafkaBroker.start({ host: cluster.network.nodeIp, dir: join(dir, 'kafka') });
       log(`kafka ${broker.version} started on ${broker.bootstrap} (the pod bridge's node address) in ${broker.startMs} ms`);
       const kafka = createKafka({ brokers: [broker.bootstrap], clientId: 'podscale-lab' });

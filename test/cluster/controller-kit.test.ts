@@ -5,24 +5,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster/cluster.ts';
 import { until } from '../../src/lab/net.ts';
 import { ROOT } from '../helpers/child.ts';
-import { clusterSkipReason } from '../helpers/cluster.ts';
+import { clusterSkipReason, e2eNode } from '../helpers/cluster.ts';
 
 const skip = (await clusterSkipReason()) ?? (await Cluster.unavailable().then((reason) => (reason ? (process.stderr.write(`skipped: ${reason}\n`), reason) : undefined)));
 
-describe.skipIf(skip)('k8s/controller on the real control plane', () => {
+const node = skip ? 'agent' : await e2eNode('test/cluster/controller-kit.test.ts');
+
+describe.skipIf(skip)(`k8s/controller on the real control plane (${node === 'real' ? 'real node: the controller image as runc containers' : 'node agent'})`, () => {
   let cluster: Cluster;
   let dir: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'podscale-controller-kit-'));
-    cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: ROOT });
+    cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: ROOT, node });
     await cluster.kubectl(['apply', '--server-side', '-f', join(ROOT, 'k8s/namespace.yaml')]);
     await cluster.apply(join(ROOT, 'k8s/controller'));
   }, 120_000);
 
   afterAll(async () => {
     await cluster?.stop();
-    if (cluster) expect(await cluster.network.leftovers()).toEqual([]);
+    if (cluster) expect(await cluster.leftovers()).toEqual([]);
     await rm(dir, { recursive: true, force: true });
   }, 120_000);
 

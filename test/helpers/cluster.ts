@@ -34,8 +34,7 @@ export const REAL_NODE_BINARIES: readonly ClusterBinary[] = ['etcd', 'kube-apise
  * wherever it can run, else the node agent, with one line saying which and why.
  */
 export async function e2eNode(file: string): Promise<NodeKind> {
-  const missing = await missingBinaries(['kubelet', 'kube-proxy']);
-  const reason = missing.length > 0 ? `kubelet/kube-proxy not built (${missing.join(', ')})` : await Cluster.unavailable('real');
-  process.stdout.write(reason ? `${file}: node agent (a real node cannot run here: ${reason})\n` : `${file}: real node (kubelet v1.34.4, containerd, runc, CNI bridge, kube-proxy)\n`);
-  return reason ? 'agent' : 'real';
+  const { node, why } = await Cluster.autoNode();
+  process.stdout.write(why ? `${file}: node agent (a real node cannot run here: ${why})\n` : `${file}: real node (kubelet v1.34.4, containerd, runc, CNI bridge, kube-proxy)\n`);
+  return node;
 }
