@@ -47,7 +47,9 @@ describe('podscale load', () => {
     const report = join(dir, 'report.html');
     const run = await podscale(['load', `${service.url}/api/delay?ms=1`, '--rate', '100', '--duration', '2s', '--out', out, '--report', report]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^t=1\.0s target=100\/s offered=(99|100|101)\/s achieved=\d+\/s p50=.* pods=child-pod:\d+$/m);
+    // The first line comes when the 1 s interval timer fires: on a busy machine (a CI run, beside the
+    // cluster tests) up to a few hundred ms late, and its per-second rates are over what it covered.
+    expect(run.stdout).toMatch(/^t=1\.[0-3]s target=100\/s offered=(9[5-9]|10[0-5])\/s achieved=\d+\/s p50=.* pods=child-pod:\d+$/m);
     expect(run.stdout).toMatch(/^done after 2\.\ds: offered 200 \(100\/s\)/m);
     const record = JSON.parse(await readFile(out, 'utf8')) as RunRecord;
     expect(record.summary.counts.offered).toBe(200);
