@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/load/record.ts';
 import { renderReport } from '../../src/load/report.ts';
-import { ROOT, spawnService, type StartedService } from '../helpers/child.ts';
+import { runCli, spawnService, type StartedService } from '../helpers/child.ts';
 
-const CLI = join(ROOT, 'dist', 'cli.js');
 let service: StartedService;
 let dir: string;
 beforeAll(async () => {
@@ -21,24 +18,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `podscale ...` as a user would (CI=true: plain output); onLine sees stdout as it comes. */
-async function podscale(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    stdout.push(line);
-    onLine?.(line, child);
-  });
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout: stdout.join('\n'), stderr: stderr.join('') };
+function podscale(args: string[], onLine?: (line: string, child: ChildProcess) => void) {
+  return runCli(args, onLine ? { onLine } : {});
 }
 
 describe('podscale load', () => {

@@ -87,3 +87,30 @@ export async function runServiceExpectingExit(env: Record<string, string>): Prom
   const { code } = await service.exited;
   return { code, stderr: service.stderr.join('\n') };
 }
+
+export const CLI = `${ROOT}dist/cli.js`;
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `podscale ...` as a user would (CI=true: plain output); onLine sees stdout as it comes.
+ * A test that may end before the CLI does passes `running`, a set its teardown kills.
+ */
+export async function runCli(args: string[], options: { onLine?: (line: string, child: ChildProcess) => void; running?: Set<ChildProcess> } = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  options.running?.add(child);
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    stdout.push(line);
+    options.onLine?.(line, child);
+  });
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  options.running?.delete(child);
+  return { code, stdout: stdout.join('\n'), stderr: stderr.join('') };
+}

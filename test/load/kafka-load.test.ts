@@ -3,24 +3,21 @@
  * process: what it says it produced must be what the broker's log end offsets say was written,
  * and the lag it shows must be the broker's produced − committed for the group.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/client.ts';
 import type { RunRecord } from '../../src/load/record.ts';
 import { renderReport } from '../../src/load/report.ts';
 import { ArrivalSchedule, constantRate } from '../../src/load/schedule.ts';
-import { ROOT } from '../helpers/child.ts';
+import { runCli } from '../helpers/child.ts';
 import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
 import { createTopic as createKafkaTopic } from '../../src/kafka/topics.ts';
 
 const skip = await kafkaSkipReason();
-const CLI = join(ROOT, 'dist', 'cli.js');
 
 let broker: KafkaBroker;
 let kafka: Kafka;
@@ -45,26 +42,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `podscale ...` as a user would (CI=true: plain output); onLine sees stdout as it comes. */
-async function podscale(args: string[], onLine?: (line: string, child: ChildProcess) => void): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    stdout.push(line);
-    onLine?.(line, child);
-  });
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  children.delete(child);
-  return { code, stdout: stdout.join('\n'), stderr: stderr.join('') };
+/** `podscale ...` as a child the teardown kills if a test ends first. */
+function podscale(args: string[], onLine?: (line: string, child: ChildProcess) => void) {
+  return runCli(args, { running: children, ...(onLine ? { onLine } : {}) });
 }
 
 async function createTopic(topic: string, partitions: number): Promise<void> {
