@@ -15,6 +15,19 @@ export interface ShutdownOptions {
 }
 
 /**
+ * close-with-grace's ways of giving up (the deadline, a second signal, an error while closing),
+ * each one fatal log line with its phase; its own logger is off. Shared with the worker's drain.
+ */
+export function giveUpLogging(logger: Logger): Pick<closeWithGrace.Options, 'logger' | 'onTimeout' | 'onSecondSignal' | 'onSecondError'> {
+  return {
+    logger: false,
+    onTimeout: (deadlineMs) => logger.fatal({ phase: 'deadline', deadlineMs }, 'shutdown: deadline passed, exiting 1'),
+    onSecondSignal: (signal) => logger.fatal({ phase: 'second-signal', signal }, 'shutdown: second signal, exiting 1'),
+    onSecondError: (err) => logger.fatal({ phase: 'second-error', err }, 'shutdown: error during shutdown, exiting 1'),
+  };
+}
+
+/**
  * The zero-loss drain (design notes §2), top to bottom. Kubernetes sends SIGTERM and removes the
  * pod from the Service endpoints at the same time, and proxies learn of the removal seconds later,
  * so new connections keep arriving after the signal. Each phase is logged once.
@@ -28,10 +41,7 @@ export function installGracefulShutdown({ app, logger, delayMs, timeoutMs }: Shu
     {
       // close-with-grace's delay is the hard deadline for the whole sequence, not a pause.
       delay: delayMs + timeoutMs,
-      logger: false,
-      onTimeout: (deadlineMs) => logger.fatal({ phase: 'deadline', deadlineMs }, 'shutdown: deadline passed, exiting 1'),
-      onSecondSignal: (signal) => logger.fatal({ phase: 'second-signal', signal }, 'shutdown: second signal, exiting 1'),
-      onSecondError: (err) => logger.fatal({ phase: 'second-error', err }, 'shutdown: error during shutdown, exiting 1'),
+      ...giveUpLogging(logger),
     },
     async ({ signal, err }) => {
       signalledAt = performance.now();

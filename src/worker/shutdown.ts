@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { giveUpLogging } from '../shutdown.ts';
 import type { WorkerConsumer } from '../kafka/consumer.ts';
 import type { WorkerLifecycle } from './app.ts';
 
@@ -28,10 +29,7 @@ export function installWorkerShutdown({ app, lifecycle, consumer, logger, timeou
   return closeWithGrace(
     {
       delay: timeoutMs,
-      logger: false,
-      onTimeout: (deadlineMs) => logger.fatal({ phase: 'deadline', deadlineMs }, 'shutdown: deadline passed, exiting 1'),
-      onSecondSignal: (signal) => logger.fatal({ phase: 'second-signal', signal }, 'shutdown: second signal, exiting 1'),
-      onSecondError: (err) => logger.fatal({ phase: 'second-error', err }, 'shutdown: error during shutdown, exiting 1'),
+      ...giveUpLogging(logger),
     },
     async ({ signal, err }) => {
       signalledAt = performance.now();
