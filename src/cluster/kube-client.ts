@@ -103,6 +103,28 @@ export class KubeClient {
     }
   }
 
+  /**
+   * `watch`, kept as the current set of objects by `<namespace>/<name>`: `onChange` gets the whole
+   * set after every change (the first call carries the initial list).
+   */
+  mirror<T extends KubeObject>(path: string, onChange: (objects: ReadonlyMap<string, T>) => void, signal: AbortSignal): Promise<void> {
+    const objects = new Map<string, T>();
+    return this.watch(
+      path,
+      {},
+      (type, changed) => {
+        if (type === 'SYNC') objects.clear();
+        for (const object of changed as T[]) {
+          const key = `${object.metadata.namespace}/${object.metadata.name}`;
+          if (type === 'DELETED') objects.delete(key);
+          else objects.set(key, object);
+        }
+        onChange(objects);
+      },
+      signal,
+    );
+  }
+
   async close(): Promise<void> {
     await this.#agent.close();
   }

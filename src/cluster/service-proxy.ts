@@ -41,8 +41,8 @@ export class ServiceProxy {
   readonly #apiserver: Backend;
   readonly #servicesFile: string;
   readonly #onServicesChanged: () => void;
-  readonly #services = new Map<string, ServiceObject>();
-  readonly #slices = new Map<string, EndpointSliceObject>();
+  #services: ReadonlyMap<string, ServiceObject> = new Map();
+  #slices: ReadonlyMap<string, EndpointSliceObject> = new Map();
   readonly #listeners = new Map<string, Listener>();
   readonly #hostUrls = new Map<string, string>();
   readonly #cursor = new Map<string, number>();
@@ -62,17 +62,20 @@ export class ServiceProxy {
 
   async start(): Promise<void> {
     const signal = this.#abort.signal;
-    const apply = <T extends KubeObject>(store: Map<string, T>, which: 'services' | 'slices') => (type: string, objects: KubeObject[]) => {
-      if (type === 'SYNC') store.clear();
-      for (const object of objects as T[]) {
-        const key = `${object.metadata.namespace}/${object.metadata.name}`;
-        if (type === 'DELETED') store.delete(key);
-        else store.set(key, object);
-      }
-      this.#synced[which] = true;
-      this.#reconcileSoon();
-    };
-    this.#watches = [this.#client.watch('/api/v1/services', {}, apply(this.#services, 'services'), signal), this.#client.watch('/apis/discovery.k8s.io/v1/endpointslices', {}, apply(this.#slices, 'slices'), signal)];
+    const follow = <T extends KubeObject>(path: string, which: 'services' | 'slices', keep: (objects: ReadonlyMap<string, T>) => void) =>
+      this.#client.mirror<T>(
+        path,
+        (objects) => {
+          keep(objects);
+          this.#synced[which] = true;
+          this.#reconcileSoon();
+        },
+        signal,
+      );
+    this.#watches = [
+      follow<ServiceObject>('/api/v1/services', 'services', (objects) => (this.#services = objects)),
+      follow<EndpointSliceObject>('/apis/discovery.k8s.io/v1/endpointslices', 'slices', (objects) => (this.#slices = objects)),
+    ];
   }
 
   /** `<namespace>/<service>` → `http://127.0.0.1:PORT`, as written to services.json. */

@@ -78,19 +78,13 @@ export class ClusterDns {
   }
 
   async start(host: string, port = 53): Promise<void> {
-    const services = new Map<string, ServiceObject>();
-    this.#watch = this.#client.watch(
+    this.#watch = this.#client.mirror<ServiceObject>(
       '/api/v1/services',
-      {},
-      (type, objects) => {
-        if (type === 'SYNC') services.clear();
-        for (const object of objects as ServiceObject[]) {
-          const key = `${object.metadata.name}.${object.metadata.namespace}.svc.${this.#domain}`;
-          if (type === 'DELETED') services.delete(key);
-          else services.set(key, object);
-        }
+      (services) => {
         this.#records.clear();
-        for (const [key, service] of services) if (service.spec.clusterIP && service.spec.clusterIP !== 'None') this.#records.set(key, service.spec.clusterIP);
+        for (const service of services.values()) {
+          if (service.spec.clusterIP && service.spec.clusterIP !== 'None') this.#records.set(`${service.metadata.name}.${service.metadata.namespace}.svc.${this.#domain}`, service.spec.clusterIP);
+        }
       },
       this.#abort.signal,
     );

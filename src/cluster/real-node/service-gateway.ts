@@ -59,17 +59,9 @@ export class ServiceGateway {
     const child = spawn('ip', ['netns', 'exec', netns, process.execPath, CHILD], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#child = child;
     await once(child, 'message');
-    const services = new Map<string, ServiceObject>();
-    this.#watch = this.#client.watch(
+    this.#watch = this.#client.mirror<ServiceObject>(
       '/api/v1/services',
-      {},
-      (type, objects) => {
-        if (type === 'SYNC') services.clear();
-        for (const object of objects as ServiceObject[]) {
-          const key = `${object.metadata.namespace}/${object.metadata.name}`;
-          if (type === 'DELETED') services.delete(key);
-          else services.set(key, object);
-        }
+      (services) => {
         this.#sync = this.#sync.then(() => this.#reconcile(services)).catch(() => undefined);
       },
       this.#abort.signal,
@@ -80,7 +72,7 @@ export class ServiceGateway {
     return Object.fromEntries([...this.#urls].map(([id, { url }]) => [id, url]).sort());
   }
 
-  async #reconcile(services: Map<string, ServiceObject>): Promise<void> {
+  async #reconcile(services: ReadonlyMap<string, ServiceObject>): Promise<void> {
     const child = this.#child;
     if (!child?.connected) return;
     const wanted = new Map<string, string>();
