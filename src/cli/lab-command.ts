@@ -146,6 +146,20 @@ function kubernetesOnlyChecks(flags: LabFlags): void {
   if (!flags.prometheus) throw new InvalidArgumentError('--no-prometheus: not with --control-plane kubernetes, which runs the kit\'s Prometheus');
 }
 
+/**
+ * Until the body takes over signals (a load run stops cleanly on Ctrl-C), a signal stops the lab
+ * and exits 130. The returned function hands signals back; calling it again does nothing.
+ */
+function stopOnSignal(lab: { stop(): Promise<void> }): () => void {
+  const stop = () => void lab.stop().then(() => process.exit(130));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  };
+}
+
 /** Starts the lab on the chosen control plane, with Ctrl-C / SIGTERM / exit wired to stop it. */
 async function withControlPlane(flags: LabFlags, body: (run: LabRun) => Promise<void>): Promise<void> {
   if (flags.controlPlane === 'kubernetes') return withKubernetes(flags, body);
@@ -161,15 +175,12 @@ async function withKubernetes(flags: LabFlags, body: (run: LabRun) => Promise<vo
   const syncPeriodS = flags.syncPeriod !== undefined ? flags.syncPeriod / 1000 : undefined;
   // Says why it cannot run here (binaries, root) before it announces anything.
   const lab = await KubernetesLab.start({ kit, hpa, ...(syncPeriodS !== undefined ? { syncPeriodS } : {}), log });
-  const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  const releaseSignals = stopOnSignal(lab);
   try {
     process.stdout.write(`lab: control plane kubernetes · Service ${lab.serviceUrl} · KUBECONFIG=${lab.cluster.kubeconfig}\n`);
     for (const override of lab.overrides) process.stdout.write(`lab: override ${override}\n`);
     await lab.waitForReady(kit.replicas);
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
+    releaseSignals();
     await body({
       serviceUrl: lab.serviceUrl,
       qpsTarget: qpsTargetOf(lab.spec),
@@ -181,8 +192,7 @@ async function withKubernetes(flags: LabFlags, body: (run: LabRun) => Promise<vo
       rollout: (message) => lab.rollout(message),
     });
   } finally {
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
+    releaseSignals();
     log('stopping the cluster');
     await lab.stop();
     log('cluster stopped');
@@ -193,20 +203,15 @@ async function withKubernetes(flags: LabFlags, body: (run: LabRun) => Promise<vo
 async function withLab<T>(flags: LabFlags, body: (lab: Lab) => Promise<T>): Promise<T> {
   const kit = loadLabKit();
   const lab = await Lab.start(labOptions(kit, flags));
-  // Until the body takes over signals (the load run stops cleanly on Ctrl-C), a signal stops the lab.
-  const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  const releaseSignals = stopOnSignal(lab);
   try {
     process.stdout.write(`lab: Service ${lab.serviceUrl} · control ${lab.controlUrl} · per-pod rate from ${lab.rates.description}\n`);
     for (const override of lab.overrides) process.stdout.write(`lab: override ${override}\n`);
     await lab.waitForReady(lab.deployment.desired);
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
+    releaseSignals();
     return await body(lab);
   } finally {
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
+    releaseSignals();
     await lab.stop();
   }
 }
@@ -309,14 +314,11 @@ async function runBacklog(flags: LabFlags): Promise<void> {
   const log = (line: string) => process.stdout.write(`lab: [${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
   const cooldownS = Math.max(1, Math.round(flags.cooldown / 1000));
   const lab = await BacklogLab.start({ partitions: flags.partitions, threshold: flags.threshold, cooldownS, workMsPerMessage: flags.workMs, ...(flags.min !== undefined ? { minReplicas: flags.min } : {}), ...(flags.max !== undefined ? { maxReplicas: flags.max } : {}), log });
-  const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  const releaseSignals = stopOnSignal(lab);
   try {
     process.stdout.write(`lab: control plane kubernetes · broker ${lab.broker.bootstrap} · topic ${lab.topic} (${lab.partitions} partitions) · group ${lab.group} · KUBECONFIG=${lab.cluster.kubeconfig}\n`);
     for (const override of lab.overrides) process.stdout.write(`lab: override ${override}\n`);
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
+    releaseSignals();
     const burst = flags.stages ?? backlogStages(flags.threshold, flags.partitions);
     // Long enough for the lag to drain and two cooldowns to pass (down as the lag falls, then to the minimum).
     const afterMs = flags.after ?? 2 * flags.cooldown + 60_000;
@@ -325,8 +327,7 @@ async function runBacklog(flags: LabFlags): Promise<void> {
     for (const line of await lab.story(Date.parse(record.startedAt) / 1000)) process.stdout.write(`lab: ${line}\n`);
     process.exitCode = exitCode;
   } finally {
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
+    releaseSignals();
     log('stopping the cluster and the broker');
     await lab.stop();
     log('stopped');
