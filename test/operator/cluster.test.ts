@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ControlPlane } from '../../src/cluster/control-plane.ts';
-import { clusterSkipReason, kubectl } from '../helpers/cluster.ts';
-import { ControllerProcess, Exporter, sleep, TestPrometheus, type LogLine } from './harness.ts';
+import { clusterSkipReason } from '../helpers/cluster.ts';
+import { adminKubectl, ControllerProcess, Exporter, sleep, TestPrometheus, type LogLine } from './harness.ts';
 
 const skip = await clusterSkipReason();
 const QUERY = 'sum(podscale_test_lag)';
@@ -25,11 +25,8 @@ let prometheus: TestPrometheus;
 let saKubeconfig: string;
 const controllers: ControllerProcess[] = [];
 
-const k = (args: string[], input?: string) => kubectl(plane.adminKubeconfig, args, input === undefined ? {} : { input });
-const apply = (object: unknown) => k(['apply', '--server-side', '--validate=strict', '-f', '-'], stringify(object));
-const jsonpath = async (args: string[], path: string) => (await k(['get', ...args, '-o', `jsonpath=${path}`])).stdout;
+const { k, apply, jsonpath, waitFor } = adminKubectl(() => plane.adminKubeconfig, '60s');
 const replicas = async (ns: string) => Number(await jsonpath(['-n', ns, 'deployment', 'web'], '{.spec.replicas}'));
-const waitFor = (ns: string, what: string, condition: string, timeout = '60s') => k(['wait', '-n', ns, what, `--for=${condition}`, `--timeout=${timeout}`]);
 const isMsg = (msg: string, extra: (line: LogLine) => boolean = () => true) => (line: LogLine) => line.msg === msg && extra(line);
 
 async function setLag(value: number): Promise<void> {

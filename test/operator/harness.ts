@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { GuardedProcess } from '../../src/lab/guarded.ts';
 import { freePort, until } from '../../src/lab/net.ts';
 import { ROOT } from '../helpers/child.ts';
+import { kubectl } from '../helpers/cluster.ts';
 
 /** A tiny exporter: one gauge, `podscale_test_lag`, whose value the test sets. */
 export class Exporter {
@@ -153,3 +154,18 @@ export class ControllerProcess {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * kubectl as admin of the test's control plane (read when called: the plane starts in beforeAll):
+ * `k` runs any command, `apply` a server-side strict apply of one object, `jsonpath` a get,
+ * `waitFor` a `kubectl wait` with this file's default timeout.
+ */
+export function adminKubectl(kubeconfig: () => string, defaultWait: string) {
+  const k = (args: string[], input?: string) => kubectl(kubeconfig(), args, input === undefined ? {} : { input });
+  return {
+    k,
+    apply: (object: unknown) => k(['apply', '--server-side', '--validate=strict', '-f', '-'], stringify(object)),
+    jsonpath: async (args: string[], path: string) => (await k(['get', ...args, '-o', `jsonpath=${path}`])).stdout,
+    waitFor: (ns: string, what: string, condition: string, timeout = defaultWait) => k(['wait', '-n', ns, what, `--for=${condition}`, `--timeout=${timeout}`]),
+  };
+}

@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { ControlPlane } from '../../src/cluster/control-plane.ts';
 import { createKafka } from '../../src/kafka/client.ts';
-import { clusterSkipReason, kubectl } from '../helpers/cluster.ts';
+import { clusterSkipReason } from '../helpers/cluster.ts';
 import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
-import { ControllerProcess, type LogLine } from './harness.ts';
+import { adminKubectl, ControllerProcess, type LogLine } from './harness.ts';
 import { createTopic } from '../../src/kafka/topics.ts';
 
 const skip = (await clusterSkipReason()) ?? (await kafkaSkipReason());
@@ -27,10 +26,7 @@ let kafka: Kafka;
 let admin: Admin;
 const controllers: ControllerProcess[] = [];
 
-const k = (args: string[], input?: string) => kubectl(plane.adminKubeconfig, args, input === undefined ? {} : { input });
-const apply = (object: unknown) => k(['apply', '--server-side', '--validate=strict', '-f', '-'], stringify(object));
-const jsonpath = async (args: string[], path: string) => (await k(['get', ...args, '-o', `jsonpath=${path}`])).stdout;
-const waitFor = (ns: string, what: string, condition: string, timeout = '30s') => k(['wait', '-n', ns, what, `--for=${condition}`, `--timeout=${timeout}`]);
+const { k, apply, jsonpath, waitFor } = adminKubectl(() => plane.adminKubeconfig, '30s');
 const condition = (ns: string, type: string, field: 'reason' | 'message' | 'status') => jsonpath(['-n', ns, 'asp', 'workers'], `{.status.conditions[?(@.type=="${type}")].${field}}`);
 const isMsg = (msg: string, extra: (line: LogLine) => boolean = () => true) => (line: LogLine) => line.msg === msg && extra(line);
 
