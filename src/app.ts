@@ -1,16 +1,16 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { withDeferredChildren } from './logger.ts';
+import { fastifyLogger } from './logger.ts';
 import healthPlugin from './plugins/health.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import overloadPlugin from './plugins/overload.ts';
-import { responseWithHeaders } from './plugins/response-headers.ts';
 import { delayRoute } from './routes/delay.ts';
 import { echoRoute } from './routes/echo.ts';
 import { rootRoute } from './routes/root.ts';
+import { podscaleResponse } from './server-response.ts';
 import { workRoute } from './routes/work.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from './version.ts';
 
@@ -39,9 +39,9 @@ export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 /** Builds the whole service without listening or touching signals: the factory tests use. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const lifecycle = new Lifecycle();
+  const requestLogger = fastifyLogger(options.logger, config.logRequests);
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: withDeferredChildren(options.logger) } : { logger: false }),
-    logController: new LogController({ disableRequestLogging: !config.logRequests }),
+    ...(requestLogger ? { loggerInstance: requestLogger } : { logger: false }),
     requestIdHeader: 'x-request-id',
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -50,8 +50,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     http: {
       headersTimeout: config.headersTimeoutMs,
       connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
-      // x-served-by and, while draining, Connection: close on every response (plugins/response-headers.ts).
-      ServerResponse: responseWithHeaders({ lifecycle, podName: config.podName }),
+      // x-served-by, Connection: close while draining, and the request metrics (server-response.ts).
+      ServerResponse: podscaleResponse({ lifecycle, podName: config.podName }),
     },
     // During close, requests already on open sockets are served (with Connection: close), not 503'd.
     return503OnClosing: false,
@@ -60,7 +60,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('lifecycle', lifecycle);
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandler(options.logger));
 
   await app.register(metricsPlugin, { exposeRoute: config.metricsPort === undefined });
   await app.register(overloadPlugin, { maxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs });
@@ -78,7 +78,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Requests no route matched, in a scope of their own: only they run the hook that counts them
   // under path="unmatched" (every route has its own, plugins/metrics.ts).
   await app.register(async (notFound) => {
-    notFound.addHook('onResponse', app.metrics.countUnmatched);
+    notFound.addHook('onRequest', app.metrics.countUnmatched);
     notFound.setNotFoundHandler(notFoundHandler);
   });
   return app;

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** A client error raised by a handler; the error handler turns it into a 400 JSON body. */
 export class BadRequestError extends Error {
@@ -40,17 +40,20 @@ const MAX_ECHOED_URL = 200;
 
 /**
  * Client errors (validation, body limit, content type, bad JSON) keep Fastify's precise message;
- * server errors are logged in full and answered with a generic message, never a stack trace.
+ * server errors are logged in full (to `logger`, with the request id) and answered with a generic
+ * message, never a stack trace.
  */
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody {
-  const statusCode = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-  void reply.code(statusCode);
-  // 503 is the service shedding load on purpose (plugins/overload.ts): expected, not a fault.
-  if (statusCode >= 500 && statusCode !== 503) {
-    request.log.error({ err: error }, 'request failed');
-    return { statusCode, error: STATUS_TEXT[500]!, code: 'PODSCALE_INTERNAL', message: 'internal server error' };
-  }
-  return { statusCode, error: STATUS_TEXT[statusCode] ?? 'Client Error', code: error.code ?? 'PODSCALE_CLIENT_ERROR', message: error.message };
+export function errorHandler(logger: FastifyBaseLogger | undefined) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody => {
+    const statusCode = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    void reply.code(statusCode);
+    // 503 is the service shedding load on purpose (plugins/overload.ts): expected, not a fault.
+    if (statusCode >= 500 && statusCode !== 503) {
+      logger?.error({ reqId: request.id, err: error }, 'request failed');
+      return { statusCode, error: STATUS_TEXT[500]!, code: 'PODSCALE_INTERNAL', message: 'internal server error' };
+    }
+    return { statusCode, error: STATUS_TEXT[statusCode] ?? 'Client Error', code: error.code ?? 'PODSCALE_CLIENT_ERROR', message: error.message };
+  };
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): ErrorBody {

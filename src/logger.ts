@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { pino, type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 
 /**
@@ -19,74 +19,13 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'podName'>): Logg
   );
 }
 
-type LogArgs = Parameters<FastifyBaseLogger['info']>;
-
 /**
- * A logger whose pino child is created on first use. Fastify makes a child logger (bound to the
- * request id) for every request, and pino's child() serializes the bindings each time; with a
- * custom childLoggerFactory Fastify also re-validates every child's methods per request. Together
- * that was ~340 ns of a hello request (~2 % of its CPU) in the profile, for a logger almost no
- * request uses while request logging is off. Handing Fastify this wrapper as its logger keeps
- * Fastify's default factory (no per-request validation) and makes each child a small object that
- * becomes a real pino child only if the request logs (errors, LOG_REQUESTS=true).
+ * The logger Fastify itself is given: only when every request is logged (LOG_REQUESTS=true).
+ * Given any logger, Fastify makes a child logger per request and adds, then removes, 'finish' and
+ * 'error' listeners on every response to log its completion — work for a hello request even when
+ * the completion is not logged (README "Performance"). Without one, the service logs what it
+ * logs itself: start-up, errors (with the request id, errors.ts), the drain.
  */
-class DeferredLogger implements FastifyBaseLogger {
-  readonly #parent: FastifyBaseLogger;
-  /** null: this wrapper is the parent itself (the root Fastify is given). */
-  readonly #bindings: Bindings | null;
-  readonly #options: ChildLoggerOptions | undefined;
-  #child: FastifyBaseLogger | undefined;
-
-  constructor(parent: FastifyBaseLogger, bindings: Bindings | null, options?: ChildLoggerOptions) {
-    this.#parent = parent;
-    this.#bindings = bindings;
-    this.#options = options;
-  }
-
-  get #logger(): FastifyBaseLogger {
-    if (this.#child === undefined) {
-      // The parent's real logger: asking a DeferredLogger for a child would only defer again.
-      const parent = this.#parent instanceof DeferredLogger ? this.#parent.#logger : this.#parent;
-      this.#child = this.#bindings === null ? parent : parent.child(this.#bindings, this.#options);
-    }
-    return this.#child;
-  }
-
-  get level(): string {
-    return this.#child?.level ?? this.#options?.level ?? this.#parent.level;
-  }
-
-  set level(level: string) {
-    this.#logger.level = level;
-  }
-
-  fatal(...args: LogArgs): void {
-    this.#logger.fatal(...args);
-  }
-  error(...args: LogArgs): void {
-    this.#logger.error(...args);
-  }
-  warn(...args: LogArgs): void {
-    this.#logger.warn(...args);
-  }
-  info(...args: LogArgs): void {
-    this.#logger.info(...args);
-  }
-  debug(...args: LogArgs): void {
-    this.#logger.debug(...args);
-  }
-  trace(...args: LogArgs): void {
-    this.#logger.trace(...args);
-  }
-  silent(...args: LogArgs): void {
-    this.#logger.silent(...args);
-  }
-  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    return new DeferredLogger(this, bindings, options);
-  }
-}
-
-/** The logger to give Fastify (`loggerInstance`): `logger` itself, with children made on first use. */
-export function withDeferredChildren(logger: FastifyBaseLogger): FastifyBaseLogger {
-  return new DeferredLogger(logger, null);
+export function fastifyLogger(logger: FastifyBaseLogger | undefined, logRequests: boolean): FastifyBaseLogger | undefined {
+  return logRequests ? logger : undefined;
 }

@@ -43,7 +43,9 @@ async function serveHttp(): Promise<void> {
       await metricsServer.listen({ port: config.metricsPort, host: config.host });
       logger.info({ port: config.metricsPort }, 'metrics listening on their own port');
     }
-    await app.listen({ port: config.port, host: config.host });
+    const url = await app.listen({ port: config.port, host: config.host });
+    // Fastify logs this line itself only when it has the logger (request logging on, logger.ts).
+    if (!config.logRequests) logger.info(`Server listening at ${url}`);
   } catch (error) {
     logger.fatal({ err: error }, 'could not listen');
     process.exit(1);

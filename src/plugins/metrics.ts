@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { createRegistries, negotiate, type MetricsRegistries } from '../metrics/exposition.ts';
 import { RequestMetrics, type RouteSeries } from '../metrics/request-metrics.ts';
+import type { PodscaleResponse } from '../server-response.ts';
 
 /** Routes registered with `config: { metrics: false }` (probes, /metrics) are not counted. */
 declare module 'fastify' {
@@ -12,8 +13,8 @@ declare module 'fastify' {
     metrics: {
       requests: RequestMetrics;
       registries: MetricsRegistries;
-      /** The onResponse hook for requests no route matched (app.ts adds it to the not-found scope). */
-      countUnmatched: onResponseHookHandler;
+      /** The onRequest hook for requests no route matched (app.ts adds it to the not-found scope). */
+      countUnmatched: onRequestHookHandler;
     };
   }
 }
@@ -23,10 +24,14 @@ export interface MetricsPluginOptions {
   exposeRoute: boolean;
 }
 
-/** An onResponse hook bound to one route's series: a request does no lookup to find them. */
-function countInto(series: RouteSeries): onResponseHookHandler {
-  return (request, reply, done) => {
-    series.record(request.method, reply.statusCode, reply.elapsedTime / 1000);
+/**
+ * An onRequest hook bound to one route's series: a request does no lookup to find them, and the
+ * server's response records itself when it ends (server-response.ts), so no onResponse phase runs.
+ * Under `inject()` the response is not the server's and has no countInto: nothing is counted.
+ */
+function countInto(series: RouteSeries): onRequestHookHandler {
+  return (_request, reply, done) => {
+    (reply.raw as Partial<PodscaleResponse>).countInto?.(series);
     done();
   };
 }
@@ -38,11 +43,12 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsPluginOptions
 
   // Each counted route gets its own hook, bound to its series once, at registration. (A global
   // hook had to find the series through request.routeOptions, a getter that builds an object of
-  // twelve fields on every call; excluded routes, the probes, now run no hook at all.)
+  // twelve fields on every call; excluded routes, the probes, run no hook at all.) It goes first
+  // among the route's onRequest hooks, so the 503s of load shedding are counted too.
   app.addHook('onRoute', (route) => {
     if (route.config?.metrics === false) return;
-    const hooks = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
-    route.onResponse = [...hooks, countInto(requests.route(route.url))];
+    const hooks = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [countInto(requests.route(route.url)), ...hooks];
   });
 
   if (options.exposeRoute) app.get('/metrics', { config: { metrics: false, alwaysServe: true } }, scrapeHandler(requests, registries));

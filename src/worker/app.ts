@@ -1,8 +1,8 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import { errorHandler, notFoundHandler } from '../errors.ts';
 import { Lifecycle } from '../lifecycle.ts';
-import { withDeferredChildren } from '../logger.ts';
+import { fastifyLogger } from '../logger.ts';
 import healthPlugin from '../plugins/health.ts';
 import { rootRoute } from '../routes/root.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
@@ -30,14 +30,14 @@ export interface WorkerAppOptions {
 
 /** The worker's HTTP side: probes, /metrics and `/`; no API routes, no listen, no signals. */
 export async function buildWorkerApp(config: Config, { lifecycle, metrics, logger }: WorkerAppOptions): Promise<FastifyInstance> {
+  const requestLogger = fastifyLogger(logger, config.logRequests);
   const app = Fastify({
-    ...(logger ? { loggerInstance: withDeferredChildren(logger) } : { logger: false }),
-    logController: new LogController({ disableRequestLogging: !config.logRequests }),
+    ...(requestLogger ? { loggerInstance: requestLogger } : { logger: false }),
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     http: { headersTimeout: config.headersTimeoutMs },
   });
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandler(logger));
   app.setNotFoundHandler(notFoundHandler);
   await app.register(healthPlugin, { lifecycle });
   await app.register(rootRoute, { service: SERVICE_NAME, version: SERVICE_VERSION, podName: config.podName, podNamespace: config.podNamespace });

@@ -34,7 +34,9 @@ export async function runWorker(config: Config & { worker: WorkerConfig }, logge
   installWorkerShutdown({ app, lifecycle, consumer: () => running.consumer, logger, timeoutMs: config.shutdownTimeoutMs });
 
   try {
-    await app.listen({ port: config.port, host: config.host });
+    const url = await app.listen({ port: config.port, host: config.host });
+    // Fastify logs this line itself only when it has the logger (request logging on, logger.ts).
+    if (!config.logRequests) logger.info(`Server listening at ${url}`);
   } catch (error) {
     logger.fatal({ err: error }, 'could not listen');
     process.exit(1);

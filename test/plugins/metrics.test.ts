@@ -77,6 +77,17 @@ describe('http_requests_total', () => {
   });
 });
 
+describe('counting outside the server', () => {
+  it('serves inject() requests without counting them: they do not go through the server response', async () => {
+    const before = await scrapeParsed(running.url);
+    const injected = await running.app.inject({ url: '/' });
+    expect(injected.statusCode).toBe(200);
+    expect((await running.app.inject({ url: '/nowhere' })).statusCode).toBe(404);
+    const after = await scrapeParsed(running.url);
+    expect(requestCount(after, { method: 'GET', path: '/', code: '200' })).toBe(requestCount(before, { method: 'GET', path: '/', code: '200' }));
+  });
+});
+
 describe('http_request_duration_seconds', () => {
   // parse-prometheus-text-format mangles labelled histograms, so the bucket lines are read one by
   // one; promtool validates the whole exposition below.

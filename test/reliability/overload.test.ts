@@ -110,5 +110,8 @@ describe('overload', () => {
     expect(shed!.headers['retry-after']).toBe('1');
     expect(await shed!.body.json()).toMatchObject({ statusCode: 503, code: 'PODSCALE_OVERLOADED', message: expect.stringMatching(/overloaded/) });
     expect((await request(`${service.url}/healthz`)).statusCode).toBe(200);
+    // Shed requests are counted under their route: the HPA sees the load the pod turned away.
+    const scrape = await (await request(`${service.url}/metrics`)).body.text();
+    expect(scrape).toMatch(/^http_requests_total\{method="GET",path="\/api\/work",code="503"\} [1-9]/m);
   });
 });
