@@ -20,7 +20,7 @@ import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { COMPILE_CACHE, compileCacheEnv, SERVICE_BUNDLE, SERVICE_DIR } from './service-bundle.ts';
+import { COMPILE_CACHE, serviceEnv, SERVICE_BUNDLE, SERVICE_DIR } from './service-bundle.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -76,7 +76,7 @@ for (const [entry, outfile, plugins] of [
 async function warmUp(): Promise<void> {
   rmSync(`${ROOT}${COMPILE_CACHE}`, { recursive: true, force: true });
   const child = spawn(process.execPath, [`${ROOT}${SERVICE_BUNDLE}`], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '0', POD_NAME: 'build', ...compileCacheEnv(`${ROOT}${SERVICE_DIR}`) },
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: '0', POD_NAME: 'build', ...serviceEnv(`${ROOT}${SERVICE_DIR}`) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = once(child, 'exit');

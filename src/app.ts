@@ -45,6 +45,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     requestIdHeader: 'x-request-id',
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The route schemas are ours, fixed and tested: not checking them against JSON Schema's
+    // meta-schema spares compiling that meta-schema at start-up (37 ms of ~240 in the profile).
+    ajv: { customOptions: { validateSchema: false } },
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     http: {

@@ -91,7 +91,9 @@ const WORKER_VARIABLES = new Set<keyof Env>([...WORKER_REQUIRED, 'WORK_MS_PER_ME
 
 export const ENV_VARIABLES = Object.keys(EnvSchema.properties) as (keyof Env)[];
 
-const ajv = new Ajv({ coerceTypes: true, useDefaults: true, strict: false, allErrors: false });
+// validateSchema: false — the schemas are this file's own, fixed and tested; checking them against
+// JSON Schema's meta-schema compiled that meta-schema first: 38 ms of start-up in the profile.
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, strict: false, allErrors: false, validateSchema: false });
 const checks = new Map<string, ReturnType<typeof ajv.compile>>();
 
 /** A validator for one variable: `{ NAME: value }` in, converted and defaulted in place. */

@@ -11,7 +11,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { compileCacheEnv, SERVICE_DIR } from '../../scripts/service-bundle.ts';
+import { serviceEnv, SERVICE_DIR } from '../../scripts/service-bundle.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { readConsumerLag } from '../../src/kafka/lag.ts';
@@ -51,7 +51,7 @@ async function worker(name: string, env: Record<string, string>): Promise<Starte
       KAFKA_SESSION_TIMEOUT_MS: '3000',
       KAFKA_HEARTBEAT_INTERVAL_MS: '300',
       SHUTDOWN_TIMEOUT_MS: '15000',
-      ...compileCacheEnv(bundleDir),
+      ...serviceEnv(bundleDir),
       ...env,
     },
     [],
@@ -127,7 +127,7 @@ describe.skipIf(skip)('worker mode of the service bundle, against a real broker'
       await cp(bundleDir, dir, { recursive: true });
       await rm(join(dir, 'kafka.mjs'));
       // No load shedding: on a busy machine the event loop's start-up lag would 503 the request.
-      const http = await spawnService({ SHUTDOWN_DELAY_MS: '0', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0', ...compileCacheEnv(dir) }, [], join(dir, 'server.mjs'));
+      const http = await spawnService({ SHUTDOWN_DELAY_MS: '0', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0', ...serviceEnv(dir) }, [], join(dir, 'server.mjs'));
       workers.push(http);
       expect(await status(http, '/readyz')).toBe(200);
       expect(await status(http, '/api/delay?ms=1')).toBe(200);

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { COMPILE_CACHE, SERVICE_BUNDLE, SERVICE_DIR } from '../../scripts/service-bundle.ts';
+import { COMPILE_CACHE, SERVICE_BUNDLE, SERVICE_DIR, serviceEnv } from '../../scripts/service-bundle.ts';
 import { join, relative } from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
 import { request } from 'undici';
@@ -385,6 +385,8 @@ describe('Dockerfile', () => {
     expect(existsSync(join(ROOT, SERVICE_BUNDLE))).toBe(true);
     const env = finalStage.filter((i) => i.getKeyword() === 'ENV').map((i) => i.getArgumentsContent() ?? '').join(' ');
     expect(env).toContain(`NODE_COMPILE_CACHE=/app/${COMPILE_CACHE}`);
+    // The environment the bench and the tests run the bundle with is the image's.
+    for (const [name, value] of Object.entries(serviceEnv(`/app/${SERVICE_DIR}`))) expect(env).toContain(`${name}=${value}`);
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileCacheEnv, SERVICE_DIR } from '../../scripts/service-bundle.ts';
+import { serviceEnv, SERVICE_DIR } from '../../scripts/service-bundle.ts';
 import { ROOT, spawnService, type StartedService } from '../helpers/child.ts';
 import { OPENMETRICS_ACCEPT, promtoolCheckMetrics, requestCount, scrape, scrapeParsed } from '../helpers/metrics.ts';
 
@@ -15,7 +15,7 @@ let service: StartedService;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'podscale-bundle-'));
   await cp(join(ROOT, SERVICE_DIR), dir, { recursive: true });
-  service = await spawnService({ SHUTDOWN_DELAY_MS: '200', ...compileCacheEnv(dir) }, [], join(dir, 'server.mjs'));
+  service = await spawnService({ SHUTDOWN_DELAY_MS: '200', ...serviceEnv(dir) }, [], join(dir, 'server.mjs'));
 });
 afterAll(async () => {
   await service?.process.stop();
