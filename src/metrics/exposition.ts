@@ -60,25 +60,50 @@ function counterView(counter: MetricObject): MetricObject & Pick<Counter, 'get'>
 
 const BUCKET_LABELS = [...DURATION_BUCKETS.map(String), '+Inf'];
 
+/** Everything of a series' sample lines but the numbers, built on its first scrape. */
+interface SeriesLines {
+  total: string;
+  buckets: string[];
+  sum: string;
+  count: string;
+}
+const linesBySeries = new WeakMap<Series, SeriesLines>();
+
+function linesOf(s: Series): SeriesLines {
+  let lines = linesBySeries.get(s);
+  if (lines === undefined) {
+    lines = {
+      total: `${REQUESTS_TOTAL}{${s.labelText}} `,
+      buckets: BUCKET_LABELS.map((le) => `${REQUEST_DURATION}_bucket{${s.labelText},le="${le}"} `),
+      sum: `${REQUEST_DURATION}_sum{${s.labelText}} `,
+      count: `${REQUEST_DURATION}_count{${s.labelText}} `,
+    };
+    linesBySeries.set(s, lines);
+  }
+  return lines;
+}
+
 /**
- * The request counter and histogram, written straight from the per-route numbers with each
- * series' label text built once. Going through prom-client's generic formatter cost 5.5 ms for
- * 200 label sets (an object and a label escape per bucket line); this is a string join.
+ * The request counter and histogram, written straight from the per-route numbers: each series'
+ * lines are kept without their numbers after its first scrape, so a scrape appends a number to
+ * each. Going through prom-client's generic formatter cost 5.5 ms for 200 label sets (an object
+ * and a label escape per bucket line); building every line anew each scrape, 0.55 ms.
  */
 function renderRequestFamilies(series: readonly Series[], format: Format): string {
   const counterFamily = format === 'openmetrics' ? REQUESTS_TOTAL.replace(/_total$/, '') : REQUESTS_TOTAL;
-  const lines = [`# HELP ${counterFamily} ${REQUESTS_HELP}`, `# TYPE ${counterFamily} counter`];
-  for (const s of series) lines.push(`${REQUESTS_TOTAL}{${s.labelText}} ${s.count}`);
-  lines.push(`# HELP ${REQUEST_DURATION} ${DURATION_HELP}`, `# TYPE ${REQUEST_DURATION} histogram`);
+  let out = `# HELP ${counterFamily} ${REQUESTS_HELP}\n# TYPE ${counterFamily} counter\n`;
+  for (const s of series) out += `${linesOf(s).total}${s.count}\n`;
+  out += `# HELP ${REQUEST_DURATION} ${DURATION_HELP}\n# TYPE ${REQUEST_DURATION} histogram\n`;
   for (const s of series) {
+    const lines = linesOf(s);
     let cumulative = 0;
-    for (let i = 0; i < BUCKET_LABELS.length; i += 1) {
+    for (let i = 0; i < lines.buckets.length; i += 1) {
       cumulative += s.bucketCounts[i]!;
-      lines.push(`${REQUEST_DURATION}_bucket{${s.labelText},le="${BUCKET_LABELS[i]}"} ${cumulative}`);
+      out += `${lines.buckets[i]}${cumulative}\n`;
     }
-    lines.push(`${REQUEST_DURATION}_sum{${s.labelText}} ${s.sum}`, `${REQUEST_DURATION}_count{${s.labelText}} ${s.count}`);
+    out += `${lines.sum}${s.sum}\n${lines.count}${s.count}\n`;
   }
-  return `${lines.join('\n')}\n`;
+  return out;
 }
 
 /** Picks the format the scraper asked for: OpenMetrics only when the Accept header names it. */
