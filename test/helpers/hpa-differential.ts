@@ -111,10 +111,18 @@ export function compareWithController(syncs: ObservedSync[], phaseAt: (at: numbe
       const portActive = port.conditions?.find((c) => c.type === 'ScalingActive')?.status !== 'False';
       const agree = realActive === portActive && (realActive ? port.desiredReplicas === real : true);
       const currents = statusCurrents(sync);
-      const skew = port.metrics
-        .filter((metric) => metric.current !== null && currents.has(metric.name))
-        .filter((metric) => (metric.type === 'Resource' ? Number(metric.current) * 1000 : toMilli(metric.current!)) !== currents.get(metric.name))
-        .map((metric) => `${metric.name}: port read ${metric.current}, controller ${metric.type === 'Resource' ? currents.get(metric.name)! / 1000 : `${currents.get(metric.name)}m`}`);
+      const controllerRead = (name: string, type: string) => (type === 'Resource' ? `${currents.get(name)! / 1000}` : `${currents.get(name)}m`);
+      const skew = [
+        ...port.metrics
+          .filter((metric) => metric.current !== null && currents.has(metric.name))
+          .filter((metric) => (metric.type === 'Resource' ? Number(metric.current) * 1000 : toMilli(metric.current!)) !== currents.get(metric.name))
+          .map((metric) => `${metric.name}: port read ${metric.current}, controller ${controllerRead(metric.name, metric.type)}`),
+        // Read after the status while pods come and go (a rollout), the port can find no metrics
+        // for pods the controller had metrics for: skew in what was read, not in the arithmetic.
+        ...port.metrics
+          .filter((metric) => metric.current === null && currents.has(metric.name))
+          .map((metric) => `${metric.name}: port read none, controller ${controllerRead(metric.name, metric.type)}`),
+      ];
       compared.push({ sync, phase: phaseAt(sync.at), port, real, agree, skew, features: [...features(sync, pods), ...(reconstructed > 0 ? ["pods of the sync's own rescale put back"] : [])] });
     }
 
