@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { createRegistries, negotiate, type MetricsRegistries } from '../metrics/exposition.ts';
 import { RequestMetrics, type RouteSeries } from '../metrics/request-metrics.ts';
 import type { PodscaleResponse } from '../server-response.ts';
+import { hookList } from './route-hooks.ts';
 
 /** Routes registered with `config: { metrics: false }` (probes, /metrics) are not counted. */
 declare module 'fastify' {
@@ -47,8 +48,7 @@ async function metricsPlugin(app: FastifyInstance, options: MetricsPluginOptions
   // among the route's onRequest hooks, so the 503s of load shedding are counted too.
   app.addHook('onRoute', (route) => {
     if (route.config?.metrics === false) return;
-    const hooks = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    route.onRequest = [countInto(requests.route(route.url)), ...hooks];
+    route.onRequest = [countInto(requests.route(route.url)), ...hookList(route.onRequest)];
   });
 
   if (options.exposeRoute) app.get('/metrics', { config: { metrics: false, alwaysServe: true } }, scrapeHandler(requests, registries));

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
+import { hookList } from './route-hooks.ts';
 
 export interface OverloadOptions {
   /** 0 disables shedding. */
@@ -69,8 +70,7 @@ async function overloadPlugin(app: FastifyInstance, { maxEventLoopDelayMs }: Ove
   // Routes registered from here on (app.ts registers this plugin before the probes and the API).
   app.addHook('onRoute', (route) => {
     if (route.config?.alwaysServe) return;
-    const hooks = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    route.onRequest = [...hooks, shed];
+    route.onRequest = [...hookList(route.onRequest), shed];
   });
 }
 
