@@ -33,9 +33,9 @@ ENV NODE_ENV=production \
     NODE_COMPILE_CACHE_PORTABLE=1 \
     NODE_OPTIONS=--max-semi-space-size=4
 WORKDIR /app
-# One folder, ~2.6 MiB: the bundle, its source map (stack traces map back to src/ when first
-# printed) and the compile cache. Owned by root and read-only to the app user: works with
-# readOnlyRootFilesystem (Node only reads the cache).
+# One folder, ~3.2 MiB: the bundle, its source map (stack traces map back to src/ when first
+# printed), the worker's Kafka bundle and the compile cache. Owned by root and read-only to the
+# app user: works with readOnlyRootFilesystem (Node only reads the cache).
 COPY --from=build /app/dist/service ./dist/service
 # Numeric UID/GID so Kubernetes can verify runAsNonRoot; matches the Deployment's securityContext.
 USER 10001:10001

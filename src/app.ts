@@ -10,8 +10,8 @@ import overloadPlugin from './plugins/overload.ts';
 import { delayRoute } from './routes/delay.ts';
 import { echoRoute } from './routes/echo.ts';
 import { rootRoute } from './routes/root.ts';
-import { podscaleResponse } from './server-response.ts';
 import { workRoute } from './routes/work.ts';
+import { podscaleResponse } from './server-response.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from './version.ts';
 
 declare module 'fastify' {

@@ -29,3 +29,8 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'podName'>): Logg
 export function fastifyLogger(logger: FastifyBaseLogger | undefined, logRequests: boolean): FastifyBaseLogger | undefined {
   return logRequests ? logger : undefined;
 }
+
+/** Fastify logs its "Server listening at …" line only when it has the logger; otherwise the service does. */
+export function logListening(logger: FastifyBaseLogger, url: string, logRequests: boolean): void {
+  if (fastifyLogger(logger, logRequests) === undefined) logger.info(`Server listening at ${url}`);
+}

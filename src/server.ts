@@ -6,7 +6,7 @@
  */
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, logListening } from './logger.ts';
 import { buildMetricsServer } from './metrics-server.ts';
 import { installGracefulShutdown } from './shutdown.ts';
 import { installLazySourceMaps } from './stack-traces.ts';
@@ -43,9 +43,7 @@ async function serveHttp(): Promise<void> {
       await metricsServer.listen({ port: config.metricsPort, host: config.host });
       logger.info({ port: config.metricsPort }, 'metrics listening on their own port');
     }
-    const url = await app.listen({ port: config.port, host: config.host });
-    // Fastify logs this line itself only when it has the logger (request logging on, logger.ts).
-    if (!config.logRequests) logger.info(`Server listening at ${url}`);
+    logListening(logger, await app.listen({ port: config.port, host: config.host }), config.logRequests);
   } catch (error) {
     logger.fatal({ err: error }, 'could not listen');
     process.exit(1);

@@ -9,6 +9,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config, WorkerConfig } from '../config.ts';
 import type { WorkerConsumer } from '../kafka/consumer.ts';
+import { logListening } from '../logger.ts';
 import { burnCpu } from '../routes/work.ts';
 import { buildWorkerApp, WorkerLifecycle } from './app.ts';
 import { WorkerMetrics } from './metrics.ts';
@@ -34,9 +35,7 @@ export async function runWorker(config: Config & { worker: WorkerConfig }, logge
   installWorkerShutdown({ app, lifecycle, consumer: () => running.consumer, logger, timeoutMs: config.shutdownTimeoutMs });
 
   try {
-    const url = await app.listen({ port: config.port, host: config.host });
-    // Fastify logs this line itself only when it has the logger (request logging on, logger.ts).
-    if (!config.logRequests) logger.info(`Server listening at ${url}`);
+    logListening(logger, await app.listen({ port: config.port, host: config.host }), config.logRequests);
   } catch (error) {
     logger.fatal({ err: error }, 'could not listen');
     process.exit(1);
