@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { CONTROL_PLANE_BINARIES, missingBinaries } from '../cluster/binaries.ts';
 import { Cluster, differences, type NodeKind } from '../cluster/cluster.ts';
+import { checkClusterDir } from '../cluster/cluster-dir.ts';
 import { durationMs } from './parse.ts';
 
 interface UpFlags {
@@ -20,6 +21,7 @@ interface UpFlags {
 const JANITOR = fileURLToPath(new URL(`../cluster/janitor${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 async function up(flags: UpFlags): Promise<void> {
+  await checkClusterDir(flags.dir);
   const missing = await missingBinaries(CONTROL_PLANE_BINARIES);
   if (missing.length > 0) throw new Error(`the control plane is not built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster`);
   if (flags.node !== 'agent' && flags.node !== 'real' && flags.node !== 'auto') throw new Error(`--node must be auto, agent or real (got ${String(flags.node)})`);
@@ -87,7 +89,7 @@ export function clusterCommand(): Command {
   cluster
     .command('up')
     .description('start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a node (the node agent, or --node real); runs until Ctrl-C (root)')
-    .option('--dir <dir>', 'where the kubeconfig, services.json, PKI, data and logs go', '.podscale/cluster')
+    .option('--dir <dir>', 'where the kubeconfig, services.json, PKI, data and logs go: a new or empty directory, or one an earlier cluster up made (it is emptied at start; any other directory is refused)', '.podscale/cluster')
     .option('--node <kind>', 'real: kubelet + containerd + runc + CNI + kube-proxy (root); agent: the podscale node agent (processes, no container runtime); auto: real where it can run, else agent', 'auto')
     .option('--apply <dir>', 'kubectl apply --server-side -k this kustomization once the cluster is ready (e.g. k8s/)')
     .option('--for <duration>', 'stop by itself after this long (e.g. 10m)', durationMs)

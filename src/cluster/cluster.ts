@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { until } from '../lab/net.ts';
 import { binaryPath } from './binaries.ts';
+import { prepareClusterDir } from './cluster-dir.ts';
 import { ControlPlane, type ControlPlaneOptions } from './control-plane.ts';
 import { KubeClient } from './kube-client.ts';
 import { NodeAgent } from './node-agent.ts';
 import { PodNetwork } from './pod-network.ts';
 import { missingArchives } from './real-node/images.ts';
-import { unmountAll } from './real-node/mounts.ts';
 import { RealNode } from './real-node/real-node.ts';
 import { ServiceProxy } from './service-proxy.ts';
 
@@ -21,7 +21,7 @@ export const NODE_NAME = 'podscale-node';
 export type NodeKind = 'agent' | 'real';
 
 export interface ClusterOptions {
-  /** Where the kubeconfig, services.json, PKI, etcd data, logs and pod files go. */
+  /** Where the kubeconfig, services.json, PKI, etcd data, logs and pod files go: a new or empty directory, or one an earlier start marked (see cluster-dir.ts). */
   dir: string;
   /** The repository whose Dockerfile and build podscale's images come from. */
   repoRoot: string;
@@ -118,11 +118,7 @@ export class Cluster {
 
   static async start(options: ClusterOptions): Promise<Cluster> {
     const log = options.log ?? (() => undefined);
-    const dir = resolve(options.dir);
-    // A killed real node's mounts (overlay rootfs, tmpfs volumes) must not be recursed into by rm.
-    await unmountAll(dir);
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
+    const dir = await prepareClusterDir(options.dir);
     // Pods run as their own users and must traverse to their volumes under this directory.
     await chmod(dir, 0o755);
     const network = await PodNetwork.claim();
