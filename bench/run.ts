@@ -23,7 +23,7 @@ import { Pool, request } from 'undici';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { negotiate } from '../src/metrics/exposition.ts';
-import { freePort, until } from '../src/lab/net.ts';
+import { freePort, until } from '../src/process/net.ts';
 import type { RunRecord } from '../src/load/record.ts';
 import { serviceEnv, SERVICE_BUNDLE, SERVICE_DIR } from '../scripts/service-bundle.ts';
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { until } from '../lab/net.ts';
+import { until } from '../process/net.ts';
 import { binaryPath } from './binaries.ts';
 import { prepareClusterDir } from './cluster-dir.ts';
 import { ControlPlane, type ControlPlaneOptions } from './control-plane.ts';

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { freePort, until } from '../lab/net.ts';
+import { freePort, until } from '../process/net.ts';
 import { binaryPath } from './binaries.ts';
-import { Component } from './components.ts';
+import { Component } from '../process/components.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { createPki, type ClusterPki } from './pki.ts';
 

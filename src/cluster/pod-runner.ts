@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GuardedProcess } from '../lab/guarded.ts';
+import { GuardedProcess } from '../process/guarded.ts';
 import { resolveImage, type ImageConfig } from './images.ts';
 import type { KubeClient, KubeObject } from './kube-client.ts';
 import type { PodNetwork } from './pod-network.ts';

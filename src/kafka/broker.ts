@@ -18,9 +18,9 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Component } from '../cluster/components.ts';
-import { freePort } from '../lab/net.ts';
-import { commandExists } from '../lab/which.ts';
+import { Component } from '../process/components.ts';
+import { freePort } from '../process/net.ts';
+import { commandExists } from '../process/which.ts';
 
 const LOG4J_CONFIG = fileURLToPath(new URL('../../tools/kafka/log4j2.properties', import.meta.url));
 

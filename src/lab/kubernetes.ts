@@ -12,7 +12,7 @@ import { watchDeployment } from '../load/watch/kubernetes.ts';
 import type { ReplicaWatcher } from '../load/watch/replicas.ts';
 import type { LabKit } from './kit.ts';
 import { applyOverrides, type HpaOverrides } from './lab.ts';
-import { until } from './net.ts';
+import { until } from '../process/net.ts';
 
 const NEEDS: ClusterBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'prometheus', 'prometheus-adapter', 'metrics-server'];
 

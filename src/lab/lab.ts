@@ -11,10 +11,10 @@ import type { ReplicaState } from '../load/watch/replicas.ts';
 import { LabController, type SyncRecord } from './controller.ts';
 import { LabDeployment } from './deployment.ts';
 import type { LabKit } from './kit.ts';
-import { until } from './net.ts';
+import { until } from '../process/net.ts';
 import { ServiceProxy } from './proxy.ts';
 import { EmbeddedRateSource, PrometheusRateSource, type PodRateSource } from './rates.ts';
-import { commandExists } from './which.ts';
+import { commandExists } from '../process/which.ts';
 
 export const DEFAULT_SERVER_ENTRY = fileURLToPath(new URL('../server.js', import.meta.url)).replace(/src([/\\])server\.js$/, 'dist$1server.js');
 

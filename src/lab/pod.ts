@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import pidusage from 'pidusage';
 import { request } from 'undici';
-import { GuardedProcess } from './guarded.ts';
+import { GuardedProcess } from '../process/guarded.ts';
 import type { Probe } from './kit.ts';
-import { freePort } from './net.ts';
+import { freePort } from '../process/net.ts';
 
 export interface PodSpec {
   name: string;

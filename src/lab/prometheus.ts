@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { stringify } from 'yaml';
-import { GuardedProcess } from './guarded.ts';
-import { freePort, until } from './net.ts';
+import { GuardedProcess } from '../process/guarded.ts';
+import { freePort, until } from '../process/net.ts';
 
 /** A pod as the shipped scrape config sees it through Kubernetes service discovery. */
 export interface ScrapeTarget {

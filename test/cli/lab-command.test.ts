@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLabKit } from '../../src/lab/kit.ts';
-import { until } from '../../src/lab/net.ts';
+import { until } from '../../src/process/net.ts';
 import type { LabState } from '../../src/lab/lab.ts';
 import { ROOT } from '../helpers/child.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster/cluster.ts';
-import { until } from '../../src/lab/net.ts';
+import { until } from '../../src/process/net.ts';
 import { PodNetwork } from '../../src/cluster/pod-network.ts';
 import { ROOT } from '../helpers/child.ts';
 import { realNodeLeftovers } from '../../src/cluster/real-node/sweep.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterCacheDir } from '../../src/cluster/binaries.ts';
 import { ControlPlane } from '../../src/cluster/control-plane.ts';
-import { until } from '../../src/lab/net.ts';
+import { until } from '../../src/process/net.ts';
 import { clusterSkipReason, kubectl } from '../helpers/cluster.ts';
 
 const skip = await clusterSkipReason();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster/cluster.ts';
-import { until } from '../../src/lab/net.ts';
+import { until } from '../../src/process/net.ts';
 import type { RunRecord } from '../../src/load/record.ts';
 import { ROOT } from '../helpers/child.ts';
 import { clusterSkipReason } from '../helpers/cluster.ts';

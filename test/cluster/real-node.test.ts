@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster/cluster.ts';
-import { until } from '../../src/lab/net.ts';
+import { until } from '../../src/process/net.ts';
 import { ROOT } from '../helpers/child.ts';
 import { clusterSkipReason, REAL_NODE_BINARIES } from '../helpers/cluster.ts';
 

@@ -15,7 +15,7 @@ import { serviceEnv, SERVICE_DIR } from '../../scripts/service-bundle.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { readConsumerLag } from '../../src/kafka/lag.ts';
-import { until } from '../../src/lab/net.ts';
+import { until } from '../../src/process/net.ts';
 import { freePort, ROOT, runServiceExpectingExit, spawnService, type LogLine, type StartedService } from '../helpers/child.ts';
 import { kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
 import { OPENMETRICS_ACCEPT, promtoolCheckMetrics, scrape } from '../helpers/metrics.ts';

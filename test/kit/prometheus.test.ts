@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAdapterConfig, rateWindowSeconds, renderPodsQuery, type AdapterRule } from '../../src/kit/adapter-rule.ts';
 import { SHIPPED_KIT_DIR, type KubeObject } from '../../src/kit/manifests.ts';
 import { PrometheusServer, type PrometheusConfig } from '../../src/lab/prometheus.ts';
-import { until } from '../../src/lab/net.ts';
+import { until } from '../../src/process/net.ts';
 import { spawnService, type StartedService } from '../helpers/child.ts';
 import { kustomizeBuild } from '../helpers/kit.ts';
 import { PacedTraffic } from '../helpers/paced.ts';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SyncRecord } from '../../src/lab/controller.ts';
 import { loadLabKit } from '../../src/lab/kit.ts';
 import { Lab, type LabOptions } from '../../src/lab/lab.ts';
-import { until } from '../../src/lab/net.ts';
+import { until } from '../../src/process/net.ts';
 import { EmbeddedRateSource } from '../../src/lab/rates.ts';
 import { scalingStory } from '../../src/lab/story.ts';
 import { LoadRun, type RunSummary } from '../../src/load/engine.ts';

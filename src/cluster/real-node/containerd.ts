@@ -1,7 +1,7 @@
 import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { until } from '../../lab/net.ts';
-import { Component } from '../components.ts';
+import { until } from '../../process/net.ts';
+import { Component } from '../../process/components.ts';
 import { run } from './host.ts';
 
 export const CONTAINERD = '/usr/bin/containerd';

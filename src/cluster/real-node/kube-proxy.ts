@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from '../../lab/net.ts';
+import { freePort } from '../../process/net.ts';
 import { binaryPath } from '../binaries.ts';
-import { Component } from '../components.ts';
+import { Component } from '../../process/components.ts';
 import { writeKubeconfig } from '../kubeconfig.ts';
 import type { ClusterPki } from '../pki.ts';
 import type { PodNetwork } from '../pod-network.ts';

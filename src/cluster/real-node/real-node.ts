@@ -1,6 +1,6 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { until } from '../../lab/net.ts';
+import { until } from '../../process/net.ts';
 import { missingBinaries } from '../binaries.ts';
 import type { ControlPlane } from '../control-plane.ts';
 import { KubeClient, type KubeObject } from '../kube-client.ts';

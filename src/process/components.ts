@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GuardedProcess } from '../lab/guarded.ts';
+import { GuardedProcess } from './guarded.ts';
 
 /**
  * One control-plane program, run under the lab's guard (it dies with us, even on SIGKILL), its
