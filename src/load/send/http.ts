@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { classifyError } from '../errors.ts';
-import type { Outcome, Sender } from '../engine.ts';
+import type { Outcome, Sender } from './sender.ts';
 import type { StatusClass } from '../stats.ts';
 
 export interface Target {

@@ -6,7 +6,7 @@
  */
 import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 import { createKafka } from '../../kafka/client.ts';
-import type { Outcome, Sender } from '../engine.ts';
+import type { Outcome, Sender } from './sender.ts';
 import { classifyError } from '../errors.ts';
 import type { ErrorKind } from '../stats.ts';
 import type { KafkaTarget } from './kafka-target.ts';
