@@ -147,11 +147,6 @@ export function calculateRequests(pods: PodInfo[], container: string | undefined
   return requests;
 }
 
-/** calculatePodRequests, under its pre-1.34 name and argument order. */
-export function podRequests(pods: PodInfo[], resource: string, container?: string): Map<string, number> {
-  return calculateRequests(pods, container, resource);
-}
-
 /** Go's integer division on int64: truncates toward zero (BigInt division does too). */
 const big = (value: number) => BigInt(value);
 
@@ -260,12 +255,6 @@ export function getResourceReplicas(
   return { replicas: newReplicas, utilization, rawUtilization };
 }
 
-/** GetResourceReplicas under its pre-1.34 name: also returns the first usage ratio. */
-export function resourceReplicas(ctx: CalculatorContext, currentReplicas: number, targetUtilization: number, resource: string, metrics: PodMetrics, container?: string) {
-  const result = getResourceReplicas(ctx, currentReplicas, targetUtilization, resource, metrics, container);
-  return { replicas: result.replicas, utilization: result.utilization, rawAverage: result.rawUtilization, ratio: result.utilization / targetUtilization };
-}
-
 export interface PlainReplicas {
   replicas: number;
   /** The average usage (milli-units) over the samples that counted. */
@@ -313,12 +302,6 @@ export function calcPlainMetricReplicas(ctx: CalculatorContext, metrics: PodMetr
   return { replicas: newReplicas, usage };
 }
 
-/** calcPlainMetricReplicas under its pre-1.34 name and argument order. */
-export function plainMetricReplicas(ctx: CalculatorContext, currentReplicas: number, target: number, resource: string, metrics: PodMetrics) {
-  const result = calcPlainMetricReplicas(ctx, metrics, currentReplicas, target, resource);
-  return { ...result, ratio: result.usage / target };
-}
-
 /** GetRawResourceReplicas: an AverageValue target on a resource (or one container's resource). */
 export function getRawResourceReplicas(ctx: CalculatorContext, currentReplicas: number, targetUsage: number, resource: string, metrics: PodMetrics | undefined): PlainReplicas {
   const samples = requireMetrics(metrics, `unable to get metrics for resource ${resource}: no metrics returned from resource metrics API`);
@@ -346,9 +329,6 @@ export function getUsageRatioReplicaCount(ctx: CalculatorContext, currentReplica
   if (isWithinTolerance(ctx.tolerances, usageRatio)) return currentReplicas;
   return Math.ceil(usageRatio * getReadyPodsCount(ctx.pods));
 }
-
-/** getUsageRatioReplicaCount under its pre-1.34 name. */
-export const usageRatioReplicas = getUsageRatioReplicaCount;
 
 /** GetObjectMetricReplicas: a Value target on an Object metric (usage in milli-units). */
 export function getObjectMetricReplicas(ctx: CalculatorContext, currentReplicas: number, targetUsage: number, usage: number) {
@@ -409,7 +389,3 @@ export function getExternalPerPodMetricReplicas(ctx: CalculatorContext, statusRe
   return { replicas, usage: averageUsage(usage, statusReplicas) };
 }
 
-/** GetObjectPerPodMetricReplicas / GetExternalPerPodMetricReplicas on a total, under the pre-1.34 name. */
-export function perPodReplicas(ctx: CalculatorContext, statusReplicas: number, total: number, targetPerPod: number) {
-  return getObjectPerPodMetricReplicas(ctx, statusReplicas, targetPerPod, total);
-}
