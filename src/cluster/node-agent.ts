@@ -2,7 +2,7 @@ import { readFile, rm, rmdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { once } from 'node:events';
 import { cpus, release, totalmem } from 'node:os';
-import type { KubeClient } from './kube-client.ts';
+import { KubeError, type KubeClient } from './kube-client.ts';
 import { PodRunner, type NodeContext, type PodObject } from './pod-runner.ts';
 import { nodeUsage } from './process-usage.ts';
 import type { CertFiles } from './pki.ts';
@@ -108,7 +108,8 @@ export class NodeAgent {
     try {
       await client.call('POST', '/api/v1/nodes', this.#nodeObject());
     } catch (error) {
-      if (!(error as Error).message.includes(' 409 ')) throw error;
+      // 409: the node is registered already (an earlier run of this agent).
+      if (!(error instanceof KubeError && error.status === 409)) throw error;
     }
     await this.#reportStatus();
   }
@@ -124,7 +125,8 @@ export class NodeAgent {
     try {
       await client.call('PATCH', path, { spec });
     } catch (error) {
-      if (!(error as Error).message.includes(' 404 ')) throw error;
+      // 404: the first renewal creates the Lease.
+      if (!(error instanceof KubeError && error.status === 404)) throw error;
       await client.call('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.#options.nodeName, namespace: 'kube-node-lease' }, spec });
     }
   }
@@ -176,7 +178,8 @@ export class NodeAgent {
     await this.#options.client
       .call('DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } })
       .catch((error: Error) => {
-        if (!error.message.includes(' 404 ') && !error.message.includes(' 409 ')) this.#options.log(`delete ${pod.metadata.name} failed: ${error.message}`);
+        // 404: gone already; 409: the precondition failed, a pod of that name with another uid.
+        if (!(error instanceof KubeError && (error.status === 404 || error.status === 409))) this.#options.log(`delete ${pod.metadata.name} failed: ${error.message}`);
       });
   }
 
