@@ -5,7 +5,9 @@ import { GuardedProcess } from '../process/guarded.ts';
 import { resolveImage, type ImageConfig } from './images.ts';
 import type { KubeClient, KubeObject } from './kube-client.ts';
 import type { PodNetwork } from './pod-network.ts';
-import { probeOnce, probeTiming, type ContainerPort, type ProbeSpec } from './probe.ts';
+import { probeOnce, type ContainerPort, type ProbeSpec } from './probe.ts';
+import { ContainerProber } from './prober.ts';
+import { restartBackoffMs } from './restart-backoff.ts';
 import { processTreeUsage, type ProcessUsage } from './process-usage.ts';
 
 /* The parts of core/v1 Pod the node reads. */
@@ -98,8 +100,9 @@ interface ContainerState {
   ready: boolean;
   lastTerminated?: { exitCode: number; signal?: number; reason: string; startedAt?: string; finishedAt: string };
   waiting?: { reason: string; message?: string };
+  /** The restart back-off's timer. */
   timers: NodeJS.Timeout[];
-  backoffMs: number;
+  prober?: ContainerProber;
 }
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -150,9 +153,9 @@ export class PodRunner {
     for (const spec of this.pod.spec.containers) {
       try {
         const image = await resolveImage(spec.image, this.#node.repoRoot);
-        this.#containers.push({ spec, image, restartCount: 0, started: false, ready: false, timers: [], backoffMs: 1000 });
+        this.#containers.push({ spec, image, restartCount: 0, started: false, ready: false, timers: [] });
       } catch (error) {
-        this.#containers.push({ spec, image: { entrypoint: [], cmd: [], workingDir: '/', env: {} }, restartCount: 0, started: false, ready: false, timers: [], backoffMs: 1000, waiting: { reason: 'ErrImageNeverPull', message: (error as Error).message } });
+        this.#containers.push({ spec, image: { entrypoint: [], cmd: [], workingDir: '/', env: {} }, restartCount: 0, started: false, ready: false, timers: [], waiting: { reason: 'ErrImageNeverPull', message: (error as Error).message } });
       }
     }
     for (const container of this.#containers) if (!container.waiting) await this.#startContainer(container, volumes);
@@ -371,82 +374,32 @@ export class PodRunner {
     }
   }
 
+  /** kubelet's prober for this container instance; a failed startup or liveness probe restarts it through its grace period. */
   #startProbes(container: ContainerState): void {
-    for (const timer of container.timers) clearTimeout(timer);
-    container.timers = [];
-    const target = () => ({ ip: this.ip, ports: container.spec.ports ?? [], pid: container.process?.childPid });
-    const loop = (probe: ProbeSpec, onResult: (ok: boolean, failures: number, successes: number) => 'continue' | 'stop') => {
-      const timing = probeTiming(probe);
-      let failures = 0;
-      let successes = 0;
-      const tick = async () => {
-        if (this.terminating || !container.process?.running) return;
-        const ok = await probeOnce(probe, target());
-        if (ok) {
-          successes++;
-          failures = 0;
-        } else {
-          failures++;
-          successes = 0;
-        }
-        if (onResult(ok, failures, successes) === 'stop') return;
-        container.timers.push(setTimeout(() => void tick(), timing.periodMs));
-      };
-      container.timers.push(setTimeout(() => void tick(), timing.initialDelayMs));
-    };
-    const afterStartup = () => {
-      container.started = true;
-      this.#queueStatus();
-      const readiness = container.spec.readinessProbe;
-      if (readiness) {
-        const { successThreshold, failureThreshold } = probeTiming(readiness);
-        loop(readiness, (ok, failures, successes) => {
-          const ready = ok ? (container.ready || successes >= successThreshold) : !(failures >= failureThreshold) && container.ready;
-          if (ready !== container.ready) {
-            container.ready = ready;
-            this.#queueStatus();
-          }
-          return 'continue';
-        });
-      } else {
-        container.ready = true;
+    container.prober?.stop();
+    const spec = container.spec;
+    const target = () => ({ ip: this.ip, ports: spec.ports ?? [], pid: container.process?.childPid });
+    container.prober = new ContainerProber({ startup: spec.startupProbe, readiness: spec.readinessProbe, liveness: spec.livenessProbe }, (probe) => probeOnce(probe, target()), {
+      started: () => {
+        container.started = true;
         this.#queueStatus();
-      }
-      const liveness = container.spec.livenessProbe;
-      if (liveness) {
-        const { failureThreshold } = probeTiming(liveness);
-        loop(liveness, (ok, failures) => {
-          if (!ok && failures >= failureThreshold) {
-            this.#node.log(`${this.namespace}/${this.name} ${container.spec.name}: liveness failed ${failures}×, restarting`);
-            container.process?.signal('SIGTERM');
-            return 'stop';
-          }
-          return 'continue';
-        });
-      }
-    };
-    const startup = container.spec.startupProbe;
-    if (startup) {
-      const { failureThreshold } = probeTiming(startup);
-      loop(startup, (ok, failures) => {
-        if (ok) {
-          afterStartup();
-          return 'stop';
-        }
-        if (failures >= failureThreshold) {
-          this.#node.log(`${this.namespace}/${this.name} ${container.spec.name}: startup probe failed ${failures}×, restarting`);
-          container.process?.signal('SIGTERM');
-          return 'stop';
-        }
-        return 'continue';
-      });
-    } else {
-      afterStartup();
-    }
+      },
+      ready: (ready) => {
+        container.ready = ready;
+        this.#queueStatus();
+      },
+      unhealthy: (kind, failures) => {
+        const probe = kind === 'startup' ? spec.startupProbe : spec.livenessProbe;
+        const graceSeconds = probe?.terminationGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30;
+        this.#node.log(`${this.namespace}/${this.name} ${spec.name}: ${kind} probe failed ${failures}×, restarting (grace ${graceSeconds} s)`);
+        void container.process?.stop(graceSeconds * 1000);
+      },
+    });
   }
 
   async #onExit(container: ContainerState, child: GuardedProcess, code: number | null, signal: NodeJS.Signals | null, startedAt: string, volumes: Map<string, string>): Promise<void> {
     if (container.process !== child) return;
+    container.prober?.stop();
     for (const timer of container.timers) clearTimeout(timer);
     container.timers = [];
     container.ready = false;
@@ -457,16 +410,14 @@ export class PodRunner {
     if (this.terminating) return;
     const policy = this.pod.spec.restartPolicy ?? 'Always';
     const restart = policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
-    this.#node.log(`${this.namespace}/${this.name} ${container.spec.name} exited ${exitCode}${restart ? `, restarting in ${container.backoffMs} ms` : ''}`);
+    const delay = restartBackoffMs(container.restartCount + 1);
+    this.#node.log(`${this.namespace}/${this.name} ${container.spec.name} exited ${exitCode}${restart ? `, restarting in ${delay} ms` : ''}`);
     if (!restart) {
       this.#queueStatus();
       return;
     }
-    container.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${container.backoffMs / 1000}s restarting failed container` };
+    container.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container` };
     this.#queueStatus();
-    const delay = container.backoffMs;
-    // kubelet's back-off: doubles per restart, capped at five minutes.
-    container.backoffMs = Math.min(container.backoffMs * 2, 300_000);
     container.timers.push(
       setTimeout(() => {
         if (this.terminating) return;
@@ -532,16 +483,11 @@ export class PodRunner {
    */
   terminate(graceSeconds: number): Promise<void> {
     this.#terminating ??= (async () => {
-      for (const container of this.#containers) for (const timer of container.timers) clearTimeout(timer);
-      const stops = this.#containers.map(async (container) => {
-        const child = container.process;
-        if (!child?.running) return;
-        child.signal('SIGTERM');
-        const timer = setTimeout(() => child.signal('SIGKILL'), graceSeconds * 1000);
-        await child.exited;
-        clearTimeout(timer);
-      });
-      await Promise.all(stops);
+      for (const container of this.#containers) {
+        for (const timer of container.timers) clearTimeout(timer);
+        container.prober?.podDeleting();
+      }
+      await Promise.all(this.#containers.map((container) => container.process?.stop(graceSeconds * 1000)));
       await this.#statusChain;
       await this.#node.network.removePod(this.uid);
       await rm(this.#dir, { recursive: true, force: true });

@@ -12,6 +12,8 @@ export interface ProbeSpec {
   timeoutSeconds?: number;
   successThreshold?: number;
   failureThreshold?: number;
+  /** For the kill after a failed liveness or startup probe; the pod's grace period when unset. */
+  terminationGracePeriodSeconds?: number;
 }
 
 export interface ContainerPort {

@@ -16,7 +16,7 @@ export interface DeploymentOptions {
 export interface PodEvent {
   t: number;
   pod: string;
-  event: 'created' | 'ready' | 'unready' | 'terminating' | 'exited' | 'crashed';
+  event: 'created' | 'ready' | 'unready' | 'restarted' | 'terminating' | 'exited' | 'crashed';
 }
 
 /**
@@ -105,6 +105,7 @@ export class LabDeployment extends EventEmitter<{ pod: [PodEvent] }> {
       this.#record(pod, ready ? 'ready' : 'unready');
       if (!pod.deleting) this.options.proxy.update(pod.name, pod.port, ready);
     });
+    pod.on('restarted', () => this.#record(pod, 'restarted'));
     pod.on('exited', ({ crashed }) => {
       this.pods.splice(this.pods.indexOf(pod), 1);
       this.options.proxy.update(pod.name, pod.port, false);

@@ -1,17 +1,10 @@
 import { parse } from 'yaml';
 import type { HpaSpec } from '../autoscaler/types.ts';
+import type { ProbeSpec } from '../cluster/probe.ts';
 import { toMilli } from '../autoscaler/quantity.ts';
 import { parseAdapterConfig, type AdapterRule } from '../kit/adapter-rule.ts';
 import { findObject, loadKustomization, SHIPPED_KIT_DIR, type KubeObject } from '../kit/manifests.ts';
 import type { PrometheusConfig } from './prometheus.ts';
-
-export interface Probe {
-  path: string;
-  periodSeconds: number;
-  timeoutSeconds: number;
-  failureThreshold: number;
-  successThreshold: number;
-}
 
 /** What the lab takes from the shipped manifests: the same numbers a cluster would use. */
 export interface LabKit {
@@ -20,21 +13,14 @@ export interface LabKit {
   replicas: number;
   cpuRequestMilli: number;
   env: Record<string, string>;
-  probes: { readiness: Probe; liveness: Probe; startup?: Probe };
+  /** As the container declares them; unset fields take upstream's defaults (probeTiming). */
+  probes: { readiness: ProbeSpec; liveness: ProbeSpec; startup?: ProbeSpec };
   maxSurge: number;
   maxUnavailable: number;
   terminationGracePeriodSeconds: number;
   hpa: HpaSpec;
   adapterRule: AdapterRule;
   prometheus: PrometheusConfig;
-}
-
-interface ProbeSpec {
-  httpGet: { path: string };
-  periodSeconds?: number;
-  timeoutSeconds?: number;
-  failureThreshold?: number;
-  successThreshold?: number;
 }
 
 interface DeploymentSpec {
@@ -51,17 +37,6 @@ interface DeploymentSpec {
         startupProbe?: ProbeSpec;
       }[];
     };
-  };
-}
-
-/** Kubernetes probe defaults: period 10 s, timeout 1 s, failure threshold 3, success threshold 1. */
-function probe(spec: ProbeSpec | undefined, fallbackPath: string): Probe {
-  return {
-    path: spec?.httpGet.path ?? fallbackPath,
-    periodSeconds: spec?.periodSeconds ?? 10,
-    timeoutSeconds: spec?.timeoutSeconds ?? 1,
-    failureThreshold: spec?.failureThreshold ?? 3,
-    successThreshold: spec?.successThreshold ?? 1,
   };
 }
 
@@ -99,9 +74,9 @@ export function loadLabKit(dir = SHIPPED_KIT_DIR, deploymentName = 'podscale'): 
     cpuRequestMilli: toMilli(container.resources?.requests?.cpu ?? '0'),
     env: Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])),
     probes: {
-      readiness: probe(container.readinessProbe, '/readyz'),
-      liveness: probe(container.livenessProbe, '/healthz'),
-      ...(container.startupProbe ? { startup: probe(container.startupProbe, '/readyz') } : {}),
+      readiness: container.readinessProbe ?? { httpGet: { path: '/readyz', port: 'http' } },
+      liveness: container.livenessProbe ?? { httpGet: { path: '/healthz', port: 'http' } },
+      ...(container.startupProbe ? { startup: container.startupProbe } : {}),
     },
     maxSurge: countOf(rolling?.maxSurge, replicas, true, '25%'),
     maxUnavailable: countOf(rolling?.maxUnavailable, replicas, false, '25%'),

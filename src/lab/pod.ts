@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import pidusage from 'pidusage';
-import { request } from 'undici';
+import { probeOnce, type ProbeSpec } from '../cluster/probe.ts';
+import { ContainerProber } from '../cluster/prober.ts';
+import { restartBackoffMs } from '../cluster/restart-backoff.ts';
 import { GuardedProcess } from '../process/guarded.ts';
-import type { Probe } from './kit.ts';
 import { freePort } from '../process/net.ts';
 
 export interface PodSpec {
@@ -11,7 +12,7 @@ export interface PodSpec {
   serverEntry: string;
   env: Record<string, string>;
   namespace: string;
-  probes: { readiness: Probe; liveness: Probe; startup?: Probe };
+  probes: { readiness: ProbeSpec; liveness: ProbeSpec; startup?: ProbeSpec };
   terminationGracePeriodSeconds: number;
   /** Seconds on the lab's clock. */
   clock: () => number;
@@ -27,11 +28,13 @@ export interface CpuSample {
 }
 
 /**
- * One replica: a real `node dist/server.js` process on an ephemeral port, managed the way a
- * kubelet manages a container — started, probed (startup, then readiness and liveness at the
- * manifest's periods), and on deletion sent SIGTERM, then SIGKILL after the grace period.
+ * One replica: a real `node dist/server.js` process on an ephemeral port, run the way kubelet runs
+ * a container: probed by kubelet's prober (cluster/prober.ts, the node agent's too), restarted in
+ * place through its grace period when its startup or liveness probe fails, and on deletion sent
+ * SIGTERM, then SIGKILL after the grace period (GuardedProcess.stop). A crash (the process dies by
+ * itself) ends the pod, and the lab's ReplicaSet replaces it.
  */
-export class LabPod extends EventEmitter<{ readiness: [boolean]; exited: [{ crashed: boolean; code: number | null; signal: NodeJS.Signals | null }] }> {
+export class LabPod extends EventEmitter<{ readiness: [boolean]; restarted: [{ reason: 'startup' | 'liveness'; restartCount: number; code: number | null; signal: NodeJS.Signals | null }]; exited: [{ crashed: boolean; code: number | null; signal: NodeJS.Signals | null }] }> {
   readonly spec: PodSpec;
   readonly name: string;
   readonly revision: number;
@@ -42,12 +45,14 @@ export class LabPod extends EventEmitter<{ readiness: [boolean]; exited: [{ cras
   readySince: number;
   startTime: number;
   deleting = false;
+  restartCount = 0;
   process: GuardedProcess | undefined;
-  readonly #timers: NodeJS.Timeout[] = [];
+  #prober: ContainerProber | undefined;
+  /** Why the running container is being stopped, when a probe asked for it. */
+  #restarting: 'startup' | 'liveness' | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
   #lastCpu: { ctimeMs: number; at: number } | undefined;
   #cpu: CpuSample | undefined;
-  #failures = { readiness: 0, liveness: 0 };
-  #successes = 0;
 
   constructor(spec: PodSpec) {
     super();
@@ -60,14 +65,9 @@ export class LabPod extends EventEmitter<{ readiness: [boolean]; exited: [{ cras
 
   async start(): Promise<void> {
     this.port = await freePort();
-    const env = { ...process.env, ...this.spec.env, PORT: String(this.port), HOST: '127.0.0.1', POD_NAME: this.name, POD_NAMESPACE: this.spec.namespace };
-    this.process = new GuardedProcess(process.execPath, [this.spec.serverEntry], { env, graceMs: this.spec.terminationGracePeriodSeconds * 1000, stdout: 'ignore', stderr: 'ignore' });
-    void this.process.exited.then(({ code, signal }) => this.#onExit(code, signal));
-    await this.process.started;
-    if (this.process.running) this.phase = 'Running';
+    await this.#startContainer();
     this.startTime = this.spec.clock();
     this.readySince = this.startTime;
-    this.#startProbing();
   }
 
   get url(): string {
@@ -78,55 +78,29 @@ export class LabPod extends EventEmitter<{ readiness: [boolean]; exited: [{ cras
     return this.process?.childPid;
   }
 
-  #startProbing(): void {
-    const { startup } = this.spec.probes;
-    if (!startup) return this.#startSteadyProbes();
-    let failures = 0;
-    const timer = setInterval(async () => {
-      if (this.deleting) return clearInterval(timer);
-      if (await this.#probe(startup)) {
-        clearInterval(timer);
-        this.#startSteadyProbes();
-      } else if (++failures >= startup.failureThreshold) {
-        clearInterval(timer);
-        this.kill('SIGKILL'); // kubelet restarts a container that never starts; here it is replaced
-      }
-    }, startup.periodSeconds * 1000);
-    this.#timers.push(timer);
+  async #startContainer(): Promise<void> {
+    const env = { ...process.env, ...this.spec.env, PORT: String(this.port), HOST: '127.0.0.1', POD_NAME: this.name, POD_NAMESPACE: this.spec.namespace };
+    const child = new GuardedProcess(process.execPath, [this.spec.serverEntry], { env, graceMs: this.#graceMs(), stdout: 'ignore', stderr: 'ignore' });
+    this.process = child;
+    void child.exited.then(({ code, signal }) => this.#onExit(child, code, signal));
+    await child.started;
+    if (!child.running) return;
+    this.phase = 'Running';
+    // The manifest's probes name the container's port; each lab pod listens on its own.
+    const onOurPort = (probe: ProbeSpec): ProbeSpec => (probe.httpGet ? { ...probe, httpGet: { ...probe.httpGet, port: this.port } } : probe);
+    this.#prober = new ContainerProber(this.spec.probes, (probe) => probeOnce(onOurPort(probe), { ip: '127.0.0.1', ports: [] }), {
+      started: () => undefined,
+      ready: (ready) => this.#setReady(ready),
+      unhealthy: (kind) => {
+        this.#restarting = kind;
+        void child.stop(this.#graceMs(kind));
+      },
+    });
   }
 
-  #startSteadyProbes(): void {
-    const { readiness, liveness } = this.spec.probes;
-    const checkReadiness = async () => {
-      const ok = await this.#probe(readiness);
-      if (ok) {
-        this.#failures.readiness = 0;
-        if (++this.#successes >= readiness.successThreshold) this.#setReady(true);
-      } else {
-        this.#successes = 0;
-        if (++this.#failures.readiness >= readiness.failureThreshold) this.#setReady(false);
-      }
-    };
-    void checkReadiness();
-    this.#timers.push(setInterval(() => void checkReadiness(), readiness.periodSeconds * 1000));
-    this.#timers.push(
-      setInterval(async () => {
-        if (this.deleting) return;
-        if (await this.#probe(liveness)) this.#failures.liveness = 0;
-        else if (++this.#failures.liveness >= liveness.failureThreshold) this.kill('SIGKILL');
-      }, liveness.periodSeconds * 1000),
-    );
-  }
-
-  async #probe(probe: Probe): Promise<boolean> {
-    if (!this.process?.running) return false;
-    try {
-      const response = await request(`${this.url}${probe.path}`, { headersTimeout: probe.timeoutSeconds * 1000, bodyTimeout: probe.timeoutSeconds * 1000, reset: true });
-      await response.body.dump();
-      return response.statusCode >= 200 && response.statusCode < 400;
-    } catch {
-      return false;
-    }
+  #graceMs(kind?: 'startup' | 'liveness'): number {
+    const probe = kind ? this.spec.probes[kind] : undefined;
+    return (probe?.terminationGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds) * 1000;
   }
 
   #setReady(ready: boolean): void {
@@ -140,10 +114,9 @@ export class LabPod extends EventEmitter<{ readiness: [boolean]; exited: [{ cras
   terminate(): void {
     if (this.deleting) return;
     this.deleting = true;
-    this.process?.signal('SIGTERM');
-    const killer = setTimeout(() => this.process?.signal('SIGKILL'), this.spec.terminationGracePeriodSeconds * 1000);
-    killer.unref();
-    this.#timers.push(killer);
+    clearTimeout(this.#restartTimer);
+    this.#prober?.podDeleting();
+    void this.process?.stop(this.#graceMs());
   }
 
   /** An abrupt end (a crash, an OOM kill): the process is gone without draining. */
@@ -169,11 +142,22 @@ export class LabPod extends EventEmitter<{ readiness: [boolean]; exited: [{ cras
     return this.#cpu;
   }
 
-  #onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    for (const timer of this.#timers) clearInterval(timer);
+  #onExit(child: GuardedProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    this.#prober?.stop();
     pidusage.clear();
-    this.phase = this.deleting ? 'Succeeded' : 'Failed';
     if (this.ready) this.#setReady(false);
+    const reason = this.#restarting;
+    this.#restarting = undefined;
+    if (reason && !this.deleting) {
+      // restartPolicy Always: the same pod, port and name, a new container after kubelet's back-off.
+      this.restartCount++;
+      this.emit('restarted', { reason, restartCount: this.restartCount, code, signal });
+      this.#restartTimer = setTimeout(() => {
+        if (!this.deleting && this.process === child) void this.#startContainer().catch(() => undefined);
+      }, restartBackoffMs(this.restartCount));
+      return;
+    }
+    this.phase = this.deleting ? 'Succeeded' : 'Failed';
     this.emit('exited', { crashed: !this.deleting, code, signal });
   }
 }

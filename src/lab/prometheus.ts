@@ -138,12 +138,7 @@ export class PrometheusServer {
   }
 
   async stop(): Promise<void> {
-    if (this.#process.running) {
-      this.#process.signal('SIGTERM');
-      const killTimer = setTimeout(() => this.#process.signal('SIGKILL'), 5000);
-      await this.#process.exited;
-      clearTimeout(killTimer);
-    }
+    await this.#process.stop(5000);
     await rm(this.#dir, { recursive: true, force: true });
   }
 }

@@ -36,11 +36,7 @@ export class Component {
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the program is gone. */
-  async stop(graceMs = 10_000): Promise<void> {
-    if (!this.process.running) return;
-    this.process.signal('SIGTERM');
-    const timer = setTimeout(() => this.process.signal('SIGKILL'), graceMs);
-    await this.process.exited;
-    clearTimeout(timer);
+  stop(graceMs = 10_000): Promise<void> {
+    return this.process.stop(graceMs);
   }
 }

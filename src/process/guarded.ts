@@ -35,6 +35,18 @@ export class GuardedProcess {
     return this.guard.exitCode === null && this.guard.signalCode === null;
   }
 
+  /**
+   * kubelet's stop, the one in this repository: SIGTERM, SIGKILL once `graceMs` has passed, and
+   * resolves when the program is gone (at once when it already is).
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGTERM');
+    const killer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(killer);
+  }
+
   /** Sends a signal to the real program (SIGKILL included, which a guard cannot forward itself). */
   signal(signal: NodeJS.Signals): void {
     if (!this.running) return;

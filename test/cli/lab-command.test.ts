@@ -8,11 +8,12 @@ import { loadLabKit } from '../../src/lab/kit.ts';
 import { until } from '../../src/process/net.ts';
 import type { LabState } from '../../src/lab/lab.ts';
 import { ROOT } from '../helpers/child.ts';
+import { probeTiming } from '../../src/cluster/probe.ts';
 
 const CLI = join(ROOT, 'dist', 'cli.js');
 const KIT = loadLabKit();
 // A pod's process exists as soon as it is spawned: allow it its whole startup-probe budget.
-const SPAWN_MS = (KIT.probes.startup ? KIT.probes.startup.periodSeconds * KIT.probes.startup.failureThreshold : KIT.probes.readiness.periodSeconds) * 1000;
+const SPAWN_MS = KIT.probes.startup ? probeTiming(KIT.probes.startup).periodMs * probeTiming(KIT.probes.startup).failureThreshold : probeTiming(KIT.probes.readiness).periodMs;
 // Every child gets SIGTERM, then SIGKILL after the pod grace period: by then all are gone.
 const GONE_MS = KIT.terminationGracePeriodSeconds * 1000 * 1.5;
 const FAST = ['--sync-period', '2s', '--scrape-interval', '1s', '--rate-window', '4s', '--propagation-delay', '300ms', '--plain'];

@@ -8,6 +8,7 @@ import { scalingStory } from '../../src/lab/story.ts';
 import { LoadRun, type RunSummary } from '../../src/load/engine.ts';
 import { ArrivalSchedule, parseStages } from '../../src/load/schedule.ts';
 import { failures } from '../../src/load/stats.ts';
+import { probeTiming, type ProbeSpec } from '../../src/cluster/probe.ts';
 
 // Short periods so the tests take seconds, not minutes; everything else is as shipped.
 const FAST = { syncPeriodS: 2, scrapeIntervalS: 1, rateWindowS: 4, propagationDelayMs: 300, podEnv: { SHUTDOWN_DELAY_MS: '600' } } satisfies Partial<LabOptions>;
@@ -18,7 +19,8 @@ const QPS = 'http_requests_per_second';
 // machine happened to be: a slow machine may take longer, but not longer than the probes, scrapes
 // and syncs allow.
 /** The longest a pod may take to become ready: its startup probe's budget, then readiness. */
-const POD_READY_S = (KIT.probes.startup ? KIT.probes.startup.periodSeconds * KIT.probes.startup.failureThreshold : 0) + KIT.probes.readiness.periodSeconds * KIT.probes.readiness.failureThreshold;
+const budgetS = (probe: ProbeSpec) => (probeTiming(probe).periodMs * probeTiming(probe).failureThreshold) / 1000;
+const POD_READY_S = (KIT.probes.startup ? budgetS(KIT.probes.startup) : 0) + budgetS(KIT.probes.readiness);
 /** Until the HPA acts on a new load: the rate window fills, one more scrape lands, the next sync reads it. */
 const SEE_LOAD_S = FAST.rateWindowS + FAST.scrapeIntervalS + FAST.syncPeriodS;
 const ms = (seconds: number) => seconds * 1000;

@@ -14,7 +14,7 @@ describe('the lab reads the shipped kit', () => {
   it('takes replicas, CPU request, probes, strategy, grace period, HPA and adapter rule from k8s/', () => {
     const kit = loadLabKit();
     expect(kit).toMatchObject({ replicas: 2, cpuRequestMilli: 100, maxSurge: 1, maxUnavailable: 0, terminationGracePeriodSeconds: 30 });
-    expect(kit.probes.readiness).toMatchObject({ path: '/readyz', periodSeconds: 2, failureThreshold: 2, timeoutSeconds: 2 });
+    expect(kit.probes.readiness).toMatchObject({ httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2, failureThreshold: 2, timeoutSeconds: 2 });
     expect(kit.hpa).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
     expect(kit.adapterRule.metricsQuery).toContain('rate(<<.Series>>{<<.LabelMatchers>>}[1m])');
     expect(kit.env.SHUTDOWN_DELAY_MS).toBe('5000');

@@ -9,6 +9,7 @@ import { closedModelCapacity } from '../../bench/soak.ts';
 import { loadConfig } from '../../src/config.ts';
 import { loadLabKit } from '../../src/lab/kit.ts';
 import { spawnService, type StartedService } from '../helpers/child.ts';
+import { probeTiming } from '../../src/cluster/probe.ts';
 
 let service: StartedService;
 beforeAll(async () => {
@@ -59,10 +60,11 @@ describe('overload', () => {
     const capacity = await closedModelCapacity(route, 2);
     const seconds = 6;
     const periodMs = 250;
-    const { liveness: live, readiness: ready } = loadLabKit().probes;
+    const kitProbes = loadLabKit().probes;
+    const [live, ready] = [probeTiming(kitProbes.liveness), probeTiming(kitProbes.readiness)];
     const probing = Promise.all([
-      probe(`${service.url}/healthz`, periodMs, live.timeoutSeconds * 1000, seconds * 1000),
-      probe(`${service.url}/readyz`, periodMs, ready.timeoutSeconds * 1000, seconds * 1000),
+      probe(`${service.url}/healthz`, periodMs, live.timeoutMs, seconds * 1000),
+      probe(`${service.url}/readyz`, periodMs, ready.timeoutMs, seconds * 1000),
     ]);
     const run = new LoadRun({
       targets: [{ url: new URL(route), method: 'GET', headers: {}, weight: 1 }],
@@ -90,8 +92,8 @@ describe('overload', () => {
     // against the threshold instead failed on two timeouts 250 ms apart under a CPU burner.
     const stretch = { liveness: longestFailureStretchMs(liveness), readiness: longestFailureStretchMs(readiness) };
     console.info(`longest failing stretch: liveness ${Math.round(stretch.liveness)} ms, readiness ${Math.round(stretch.readiness)} ms`);
-    expect(stretch.liveness).toBeLessThan((live.failureThreshold - 1) * live.periodSeconds * 1000);
-    expect(stretch.readiness).toBeLessThan((ready.failureThreshold - 1) * ready.periodSeconds * 1000);
+    expect(stretch.liveness).toBeLessThan((live.failureThreshold - 1) * live.periodMs);
+    expect(stretch.readiness).toBeLessThan((ready.failureThreshold - 1) * ready.periodMs);
     expect(shed).toBeGreaterThan(0);
     // Shedding keeps the service doing useful work: at least half its capacity is still served.
     expect(served).toBeGreaterThan(capacity * seconds * 0.5);
