@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { LabKit } from './kit.ts';
 import { LabPod } from './pod.ts';
-import type { ServiceProxy } from './proxy.ts';
+import type { LabServiceProxy } from './proxy.ts';
 
 export interface DeploymentOptions {
   kit: LabKit;
   serverEntry: string;
-  proxy: ServiceProxy;
+  proxy: LabServiceProxy;
   clock: () => number;
   /** Extra environment for the pods, on top of the Deployment's own (e.g. a shorter drain in tests). */
   env?: Record<string, string>;

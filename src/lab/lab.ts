@@ -12,7 +12,7 @@ import { LabController, type SyncRecord } from './controller.ts';
 import { LabDeployment } from './deployment.ts';
 import type { LabKit } from './kit.ts';
 import { until } from '../process/net.ts';
-import { ServiceProxy } from './proxy.ts';
+import { LabServiceProxy } from './proxy.ts';
 import { EmbeddedRateSource, PrometheusRateSource, type PodRateSource } from './rates.ts';
 import { commandExists } from '../process/which.ts';
 
@@ -100,7 +100,7 @@ function withRateWindow(rule: AdapterRule, seconds: number): AdapterRule {
  */
 export class Lab {
   readonly options: LabOptions;
-  readonly proxy: ServiceProxy;
+  readonly proxy: LabServiceProxy;
   readonly deployment: LabDeployment;
   readonly controller: LabController;
   readonly rates: PodRateSource;
@@ -114,7 +114,7 @@ export class Lab {
 
   private constructor(fields: {
     options: LabOptions;
-    proxy: ServiceProxy;
+    proxy: LabServiceProxy;
     deployment: LabDeployment;
     controller: LabController;
     rates: PodRateSource;
@@ -167,7 +167,7 @@ export class Lab {
       ? await PrometheusRateSource.start(kit.prometheus, rateOptions)
       : new EmbeddedRateSource({ ...rateOptions, windowS: rateWindowSeconds(rule) });
 
-    const proxy = new ServiceProxy(options.propagationDelayMs ?? 2000);
+    const proxy = new LabServiceProxy(options.propagationDelayMs ?? 2000);
     const servicePort = await proxy.listen();
     const deployment = new LabDeployment({ kit, serverEntry: options.serverEntry ?? DEFAULT_SERVER_ENTRY, proxy, clock, ...(options.podEnv ? { env: options.podEnv } : {}) });
     const controller = new LabController({ deployment, spec, rates, podsMetricName, cpuRequestMilli: kit.cpuRequestMilli, syncPeriodS, clock });

@@ -7,7 +7,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * propagation delay after they happen, as kube-proxy learns of them seconds late — the window a
  * zero-loss drain has to survive.
  */
-export class ServiceProxy {
+export class LabServiceProxy {
   readonly propagationDelayMs: number;
   #server: Server | undefined;
   readonly #endpoints = new Map<string, number>();
