@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:https';
 import { once } from 'node:events';
 import { cpus, release, totalmem } from 'node:os';
 import { KubeError, type KubeClient } from './kube-client.ts';
-import { PodRunner, type NodeContext, type PodObject } from './pod-runner.ts';
+import { PodRunner, type NodeContext } from './pod-runner.ts';
+import type { PodObject } from './pod-spec.ts';
 import { nodeUsage } from './process-usage.ts';
 import type { CertFiles } from './pki.ts';
 
