@@ -13,7 +13,7 @@ import { materializeVolumes } from './pod-volumes.ts';
 import { probeOnce } from './probe.ts';
 import { ContainerProber } from './prober.ts';
 import { processTreeUsage, type ProcessUsage } from './process-usage.ts';
-import { restartBackoffMs } from './restart-backoff.ts';
+import { restartBackoffMs } from '../process/restart-backoff.ts';
 
 export interface NodeContext {
   nodeName: string;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import pidusage from 'pidusage';
 import { probeOnce, type ProbeSpec } from '../cluster/probe.ts';
 import { ContainerProber } from '../cluster/prober.ts';
-import { restartBackoffMs } from '../cluster/restart-backoff.ts';
+import { restartBackoffMs } from '../process/restart-backoff.ts';
 import { GuardedProcess } from '../process/guarded.ts';
 import { freePort } from '../process/net.ts';
 
