@@ -94,7 +94,7 @@ export class ControlPlane {
           // One member on a temp dir: durability across power loss is not the point here.
           '--unsafe-no-fsync',
           '--log-level=warn',
-        ], { logDir }),
+        ], { logDir, supervise: log }),
       );
       await until(async () => (await request(`${etcdUrl}/health`)).statusCode === 200, { timeoutMs: 30_000, what: 'etcd /health' });
       log(`etcd ready on ${etcdUrl}`);
@@ -134,7 +134,7 @@ export class ControlPlane {
           '--kubelet-preferred-address-types=InternalIP,Hostname',
           '--profiling=false',
           '--v=1',
-        ], { logDir }),
+        ], { logDir, supervise: log }),
       );
       await until(async () => (await plane.get('/readyz')).status === 200, { timeoutMs: 60_000, intervalMs: 250, what: 'kube-apiserver /readyz' });
       log(`kube-apiserver ready on ${apiserverUrl}`);
@@ -160,7 +160,7 @@ export class ControlPlane {
           ...(hpa.cpuInitializationPeriod ? [`--horizontal-pod-autoscaler-cpu-initialization-period=${hpa.cpuInitializationPeriod}`] : []),
           ...(hpa.tolerance !== undefined ? [`--horizontal-pod-autoscaler-tolerance=${hpa.tolerance}`] : []),
           '--v=1',
-        ], { logDir }),
+        ], { logDir, supervise: log }),
       );
       const schedulerKubeconfig = await kubeconfig('scheduler.kubeconfig', 'system:kube-scheduler', pki.scheduler);
       plane.components.push(
@@ -172,7 +172,7 @@ export class ControlPlane {
           `--secure-port=${await freePort()}`,
           '--leader-elect=false',
           '--v=1',
-        ], { logDir }),
+        ], { logDir, supervise: log }),
       );
       log('kube-controller-manager and kube-scheduler started');
     } catch (error) {

@@ -17,6 +17,8 @@ export interface ContainerdOptions {
   logDir: string;
   sandboxImage: string;
   cniConfDir: string;
+  /** Restarts containerd when it dies, and says so (see Component); its containers keep running. */
+  supervise?: (line: string) => void;
 }
 
 /**
@@ -98,7 +100,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     // No registry can be reached from here, and none may be tried: every pull goes to a "proxy" on a
     // closed loopback port and fails at once (the images are imported, below).
     const env = { ...process.env, HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '', https_proxy: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', no_proxy: '' };
-    const component = await Component.start('containerd', CONTAINERD, ['--config', configFile, '--log-level', 'warn'], { logDir: options.logDir, graceMs: 10_000, env });
+    const component = await Component.start('containerd', CONTAINERD, ['--config', configFile, '--log-level', 'warn'], { logDir: options.logDir, graceMs: 10_000, env, supervise: options.supervise });
     const containerd = new Containerd(join(options.dir, 'containerd.sock'), component);
     try {
       await until(async () => (await containerd.ctr(['version']).then(() => true, () => false)) || !component.running, { timeoutMs: 30_000, intervalMs: 100, what: 'containerd to serve its socket' });

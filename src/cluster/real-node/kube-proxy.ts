@@ -58,12 +58,12 @@ export class KubeProxy {
     this.configFile = configFile;
   }
 
-  static async start(options: { dir: string; logDir: string; nodeName: string; apiserverUrl: string; pki: ClusterPki; network: PodNetwork }): Promise<KubeProxy> {
+  static async start(options: { dir: string; logDir: string; nodeName: string; apiserverUrl: string; pki: ClusterPki; network: PodNetwork; supervise?: (line: string) => void }): Promise<KubeProxy> {
     await mkdir(options.dir, { recursive: true });
     const kubeconfig = await writeKubeconfig(join(options.dir, 'kubeconfig'), { server: options.apiserverUrl, caFile: options.pki.ca.cert, user: 'system:kube-proxy', client: options.pki.kubeProxy });
     const configFile = join(options.dir, 'config.yaml');
     await writeFile(configFile, kubeProxyConfig({ kubeconfig, nodeName: options.nodeName, network: options.network, healthzPort: await freePort(), metricsPort: await freePort() }));
-    const component = await Component.start('kube-proxy', binaryPath('kube-proxy'), [`--config=${configFile}`, '--v=1'], { logDir: options.logDir });
+    const component = await Component.start('kube-proxy', binaryPath('kube-proxy'), [`--config=${configFile}`, '--v=1'], { logDir: options.logDir, supervise: options.supervise });
     return new KubeProxy(component, configFile);
   }
 

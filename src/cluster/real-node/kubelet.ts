@@ -18,6 +18,8 @@ export interface KubeletOptions {
   /** Created beforehand (kubelet refuses a cgroupRoot that does not exist). */
   cgroupRoot: string;
   clusterDns: string;
+  /** Restarts kubelet when it dies, and says so (see Component). */
+  supervise?: (line: string) => void;
 }
 
 /**
@@ -129,7 +131,7 @@ export class Kubelet {
       `--hostname-override=${options.nodeName}`,
       `--node-ip=${options.nodeIp}`,
       '--v=1',
-    ], { logDir: options.logDir, graceMs: 15_000 });
+    ], { logDir: options.logDir, graceMs: 15_000, supervise: options.supervise });
     const kubelet = new Kubelet(component, port);
     const agent = new Agent();
     try {

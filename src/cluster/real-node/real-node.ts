@@ -91,7 +91,7 @@ export class RealNode {
     const cni = await writeCniConfig({ dir: paths.cni, network });
 
     const started = performance.now();
-    this.containerd = await Containerd.start({ dir: paths.containerd, root: containerdRoot(), logDir, sandboxImage: SANDBOX_IMAGE, cniConfDir: cni.confDir });
+    this.containerd = await Containerd.start({ dir: paths.containerd, root: containerdRoot(), logDir, sandboxImage: SANDBOX_IMAGE, cniConfDir: cni.confDir, supervise: log });
     const containerd = this.containerd;
     this.#stoppers.push(() => containerd.stop());
     this.#stoppers.push(() => containerd.removeAllContainers());
@@ -117,10 +117,10 @@ export class RealNode {
     await dns.start(network.nodeIp);
     this.#stoppers.push(() => dns.stop());
 
-    this.kubeProxy = await KubeProxy.start({ dir: paths.kubeProxy, logDir, nodeName: this.options.nodeName, apiserverUrl: plane.apiserverUrl, pki, network });
+    this.kubeProxy = await KubeProxy.start({ dir: paths.kubeProxy, logDir, nodeName: this.options.nodeName, apiserverUrl: plane.apiserverUrl, pki, network, supervise: log });
     const kubeProxy = this.kubeProxy;
     this.#stoppers.push(() => kubeProxy.stop());
-    this.kubelet = await Kubelet.start({ dir: paths.kubelet, logDir, nodeName: this.options.nodeName, nodeIp: network.nodeIp, apiserverUrl: plane.apiserverUrl, pki, containerdSocket: containerd.socket, cgroupRoot: `/${paths.cgroupRoot}`, clusterDns: network.nodeIp });
+    this.kubelet = await Kubelet.start({ dir: paths.kubelet, logDir, nodeName: this.options.nodeName, nodeIp: network.nodeIp, apiserverUrl: plane.apiserverUrl, pki, containerdSocket: containerd.socket, cgroupRoot: `/${paths.cgroupRoot}`, clusterDns: network.nodeIp, supervise: log });
     const kubelet = this.kubelet;
     this.#stoppers.push(() => kubelet.stop());
     log(`kubelet and kube-proxy started (logs in ${logDir})`);
