@@ -235,7 +235,8 @@ export class PodRunner {
       this.#queueStatus();
       return;
     }
-    container.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container` };
+    // kubelet restarts at once the first time; later restarts wait in CrashLoopBackOff.
+    if (delay > 0) container.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container` };
     this.#queueStatus();
     container.timers.push(
       setTimeout(() => {

@@ -2,10 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GuardedProcess } from './guarded.ts';
-import { restartBackoffMs } from './restart-backoff.ts';
-
-/** A run this long counts as healthy: the next crash starts the back-off over (kubelet forgets after 2 × its 5-minute cap). */
-const STABLE_RUN_MS = 10 * 60_000;
+import { restartBackoffMs, STABLE_RUN_MS } from './restart-backoff.ts';
 
 export interface ComponentOptions {
   logDir: string;

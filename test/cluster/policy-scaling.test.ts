@@ -9,6 +9,7 @@ import { until } from '../../src/process/net.ts';
 import type { RunRecord } from '../../src/load/record.ts';
 import { ROOT } from '../helpers/child.ts';
 import { clusterSkipReason } from '../helpers/cluster.ts';
+import { runLivenessScenario } from '../helpers/liveness-scenario.ts';
 
 const run = promisify(execFile);
 
@@ -69,4 +70,10 @@ describe.skipIf(skip)('AutoScalerPolicy on the real control plane: the controlle
     expect(events).toMatch(/Scaled: Scaled Deployment podscale from \d+ to [3-6]: /);
     expect(events).toMatch(/Scaled: Scaled Deployment podscale from [3-6] to 2: /);
   }, 600_000);
+
+  it("restarts a container whose liveness probe fails in place, through SIGTERM and the grace period, and it is Ready again (kubelet's prober)", async () => {
+    const outcome = await runLivenessScenario(cluster, 'podscale:0.1.0');
+    process.stdout.write(`liveness scenario (node agent): ${JSON.stringify(outcome)}\n`);
+    expect(outcome).toMatchObject({ restartCount: 1, ready: true, lastTerminated: { exitCode: 0, reason: 'Completed' } });
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ import { Cluster } from '../../src/cluster/cluster.ts';
 import { until } from '../../src/process/net.ts';
 import { ROOT } from '../helpers/child.ts';
 import { clusterSkipReason, REAL_NODE_BINARIES } from '../helpers/cluster.ts';
+import { runLivenessScenario } from '../helpers/liveness-scenario.ts';
 
 const skip = (await clusterSkipReason(REAL_NODE_BINARIES)) ?? (await Cluster.unavailable('real').then((reason) => (reason ? (process.stderr.write(`skipped: ${reason}\n`), reason) : undefined)));
 
@@ -125,6 +126,12 @@ describe.skipIf(skip)('a real node: kubelet, containerd + runc, CNI and kube-pro
     const events = (await cluster.kubectl(['get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=memory-hog', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}'])).stdout;
     expect(events).toMatch(/BackOff|Pulled|Started/);
     await cluster.kubectl(['delete', 'pod', '-n', 'default', 'memory-hog', '--grace-period=0', '--force', '--wait=true']);
+  }, 120_000);
+
+  it("restarts a container whose liveness probe fails in place, through SIGTERM and the grace period, and it is Ready again (kubelet's prober)", async () => {
+    const outcome = await runLivenessScenario(cluster, 'podscale:0.1.0');
+    process.stdout.write(`liveness scenario (real node, kubelet): ${JSON.stringify(outcome)}\n`);
+    expect(outcome).toMatchObject({ restartCount: 1, ready: true, lastTerminated: { exitCode: 0, reason: 'Completed' } });
   }, 120_000);
 });
 

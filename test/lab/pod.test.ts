@@ -34,7 +34,8 @@ describe('LabPod: a container as kubelet runs it (the prober the node agent uses
   });
 
   it('a failing liveness probe restarts the container in place through SIGTERM (it drains and exits 0), and the pod is ready again', { timeout: 60_000 }, async () => {
-    const labPod = pod({ path: '/no-such-route', failureThreshold: 2 });
+    const labPod = pod({ path: '/no-such-route', failureThreshold: 3 });
+    const started = performance.now();
     pods.push(labPod);
     const readiness: boolean[] = [];
     labPod.on('readiness', (ready) => readiness.push(ready));
@@ -47,6 +48,8 @@ describe('LabPod: a container as kubelet runs it (the prober the node agent uses
     expect(restart).toEqual({ reason: 'liveness', restartCount: 1, code: 0, signal: null });
     await until(async () => labPod.ready === true && labPod.pid !== firstPid, { timeoutMs: 20_000, intervalMs: 100, what: 'the restarted container ready' });
     expect({ name: labPod.name, port: labPod.port, restartCount: labPod.restartCount, phase: labPod.phase }).toEqual({ name, port, restartCount: 1, phase: 'Running' });
+    // The same scenario as the node agent's and kubelet's (test/helpers/liveness-scenario.ts).
+    console.info(`liveness scenario (lab): ${JSON.stringify({ restartCount: labPod.restartCount, lastTerminated: { exitCode: restart.code }, ready: labPod.ready, seconds: Math.round((performance.now() - started) / 100) / 10 })}`);
     expect(readiness).toEqual([true, false, true]);
     expect(exited).toEqual([]);
   });
