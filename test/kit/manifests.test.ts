@@ -323,10 +323,10 @@ describe('k8s/metrics-server: the optional metrics-server', () => {
     }
   });
 
-  it('the --kubelet-insecure-tls overlay shown in the README builds and adds just that flag', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const snippet = /```yaml\n(# kustomization\.yaml of your metrics-server overlay[\s\S]*?)```/.exec(readme);
-    expect(snippet, 'the overlay example in README.md').not.toBeNull();
+  it('the --kubelet-insecure-tls overlay shown in docs/deploying.md builds and adds just that flag', () => {
+    const page = readFileSync(join(ROOT, 'docs', 'deploying.md'), 'utf8');
+    const snippet = /```yaml\n(# kustomization\.yaml of your metrics-server overlay[\s\S]*?)```/.exec(page);
+    expect(snippet, 'the overlay example in docs/deploying.md').not.toBeNull();
     const overlay = parse(snippet![1]!) as { resources: string[]; patches: unknown[] };
     const tmp = mkdtempSync(join(tmpdir(), 'podscale-ms-overlay-'));
     try {
