@@ -7,7 +7,7 @@ export const COMPILE_CACHE = `${SERVICE_DIR}/compile-cache`;
  * V8's young generation capped at 4 MiB per semi-space. Left to itself, V8 grew it under load to
  * a peak RSS of 121–123 MiB at max load (bare Fastify: 98–99 MiB) against a 128 Mi memory request;
  * capped, the peak is 101–102 MiB, and CPU per request, measured side by side, moved by less than
- * its noise (0.975–1.016×). README "Performance".
+ * its noise (0.975–1.016×). docs/performance.md.
  */
 export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=4';
 

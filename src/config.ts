@@ -72,7 +72,7 @@ export interface Config {
   worker: WorkerConfig | undefined;
 }
 
-/** What PODSCALE_MODE=worker consumes and how (README "Scaling consumers on Kafka lag"). */
+/** What PODSCALE_MODE=worker consumes and how (docs/kafka-workers.md). */
 export interface WorkerConfig {
   brokers: string[];
   topic: string;

@@ -23,7 +23,7 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'podName'>): Logg
  * The logger Fastify itself is given: only when every request is logged (LOG_REQUESTS=true).
  * Given any logger, Fastify makes a child logger per request and adds, then removes, 'finish' and
  * 'error' listeners on every response to log its completion — work for a hello request even when
- * the completion is not logged (README "Performance"). Without one, the service logs what it
+ * the completion is not logged (docs/performance.md). Without one, the service logs what it
  * logs itself: start-up, errors (with the request id, errors.ts), the drain.
  */
 export function fastifyLogger(logger: FastifyBaseLogger | undefined, logRequests: boolean): FastifyBaseLogger | undefined {

@@ -39,7 +39,7 @@ export interface PodscaleResponse extends ServerResponseType<IncomingMessage> {
  *
  * Counting: recorded when the response ends. A Fastify onResponse hook cost a hook phase plus
  * the 'finish' and 'error' listeners Fastify adds and removes on every response to run it
- * (design notes §5, README "Performance"). Responses Fastify's `inject()` produces do not come
+ * (design notes §5, docs/performance.md). Responses Fastify's `inject()` produces do not come
  * through this class and are not counted.
  */
 export function podscaleResponse({ lifecycle, podName }: ServerResponseOptions): typeof ServerResponseType {

@@ -1,6 +1,6 @@
 /**
  * The Kafka client, kafkajs 2.2.4 (pure JavaScript: it bundles into the service image's single
- * file; README "Scaling consumers on Kafka lag" says why it was chosen over
+ * file; docs/kafka-workers.md says why it was chosen over
  * @confluentinc/kafka-javascript), with one fix applied and a bridge from its logs to pino.
  *
  * The fix: kafkajs' request queue re-arms a timer after every response even when nothing waits,

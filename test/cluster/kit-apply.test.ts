@@ -52,8 +52,8 @@ describe.skipIf(skip)('the shipped kit on a real kube-apiserver (v1.34)', () => 
   it('accepts every sub-folder and overlay of k8s/ (server-side dry run)', async () => {
     const folders = (await kustomizations()).filter((dir) => dir !== 'k8s');
     expect(folders.length).toBeGreaterThan(3);
-    // k8s/worker's AutoScalerPolicy needs the CRD of k8s/controller installed first, as the README's
-    // order says; a dry run does not install the CRD a folder holds.
+    // k8s/worker's AutoScalerPolicy needs the CRD of k8s/controller installed first, as the order in
+    // docs/kafka-workers.md says; a dry run does not install the CRD a folder holds.
     await kubectl(plane.adminKubeconfig, ['apply', '--server-side', '-f', 'k8s/controller/crd.yaml']);
     await kubectl(plane.adminKubeconfig, ['wait', '--for=condition=Established', '--timeout=30s', 'crd/autoscalerpolicies.autoscale.podscale.dev']);
     const failures: string[] = [];

@@ -45,7 +45,7 @@ describe.skipIf(skip)('a real node: kubelet, containerd + runc, CNI and kube-pro
     const started = performance.now();
     cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: ROOT, node: 'real', log: (line) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${line}\n`) });
     process.stdout.write(`real node: cluster ready after ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    // The kit exactly as a user applies it (README "Deploy to Kubernetes").
+    // The kit exactly as a user applies it (docs/deploying.md "Deploy to Kubernetes").
     await cluster.kubectl(['apply', '--server-side', '-k', join(ROOT, 'k8s')]);
     for (const deployment of DEPLOYMENTS) await cluster.kubectl(['rollout', 'status', '-n', 'podscale', `deployment/${deployment}`, '--timeout=180s']);
     process.stdout.write(`real node: the kit's Deployments available ${((performance.now() - started) / 1000).toFixed(1)} s after start\n`);

@@ -23,7 +23,7 @@ if (skip) process.stderr.write(`skipped: images tests: ${skip}\n`);
 const CLUSTER = join(process.env.PODSCALE_CACHE ?? join(homedir(), '.cache/podscale'), 'cluster');
 const upstreamBuilt = ['prometheus', 'prometheus-adapter', 'metrics-server'].every((name) => existsSync(join(CLUSTER, name, name)));
 
-/** As in README §8: runc (crun refuses hybrid cgroups), limits no higher than the hard ones. */
+/** As in docs/deploying.md ("The service image, built here", §8 of the shared notes): runc (crun refuses hybrid cgroups), limits no higher than the hard ones. */
 const RUNTIME = ['--runtime', 'runc', '--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096'];
 /** k8s/app/deployment.yaml's securityContext, as podman flags. */
 const SECURITY = ['--read-only', '--user', '10001:10001', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
