@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backlogStages, scenarioStages } from '../../src/cli/lab-command.ts';
+import { backlogStages, scenarioStages } from '../../src/lab/scenarios.ts';
 import { deletionOrder } from '../../src/lab/deployment.ts';
 import { loadLabKit } from '../../src/lab/kit.ts';
 import type { MetricProposal } from '../../src/autoscaler/types.ts';
