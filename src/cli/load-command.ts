@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { executeLoad } from '../load/execute.ts';
-import { planLoad, type LoadFlags, type LoadPlan } from '../load/plan.ts';
+import { loadMain } from '../load/main.ts';
+import type { LoadFlags } from '../load/plan.ts';
 import { durationMs, header, positiveInteger, positiveNumber, ratio, weights } from './parse.ts';
 
 export function loadCommand(): Command {
@@ -30,14 +30,8 @@ export function loadCommand(): Command {
     .option('--key <text>', 'kafka://: message key, {seq} replaced by the message number (default none: round robin over partitions)')
     .option('--create-topic <partitions>', 'kafka://: create the topic with this many partitions if it does not exist (default: fail)', positiveInteger)
     .action(async (urls: string[], flags: LoadFlags, command: Command) => {
-      let plan: LoadPlan;
-      try {
-        const given = new Set(command.options.map((option) => option.attributeName()).filter((name) => command.getOptionValueSource(name) === 'cli'));
-        plan = planLoad(urls, flags, given);
-      } catch (error) {
-        command.error(`error: ${(error as Error).message}`, { exitCode: 1 });
-      }
-      const { exitCode } = await executeLoad(plan!, { stdout: process.stdout, env: process.env });
-      process.exitCode = exitCode;
+      const given = new Set(command.options.map((option) => option.attributeName()).filter((name) => command.getOptionValueSource(name) === 'cli'));
+      const refuse = (reason: string) => command.error(`error: ${reason}`, { exitCode: 1 });
+      process.exitCode = await loadMain(urls, flags, { given, refuse, stdout: process.stdout, env: process.env });
     });
 }

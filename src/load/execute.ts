@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { InvalidArgumentError } from 'commander';
 import { LoadRun, type LoadOptions } from './engine.ts';
 import type { LoadPlan } from './plan.ts';
 import type { RunRecord, TimelinePoint } from './record.ts';
@@ -21,7 +20,7 @@ async function startWatcher(watch: string | undefined, namespace: string): Promi
     return watchLab(controlUrl);
   }
   const match = /^(?:deployment|deploy|deployments)\/([a-z0-9.-]+)$/.exec(watch);
-  if (!match) throw new InvalidArgumentError(`--watch takes deployment/NAME or lab, not "${watch}"`);
+  if (!match) throw new Error(`--watch takes deployment/NAME or lab, not "${watch}"`);
   return watchDeployment(match[1]!, namespace);
 }
 
@@ -130,7 +129,7 @@ export async function executeLoad(plan: LoadPlan, io: { stdout: NodeJS.WriteStre
 
 /** Connects the producer and admin client (kafkajs loads only here) and says what it found. */
 async function openKafka(target: KafkaTarget, plan: LoadPlan, stdout: NodeJS.WritableStream) {
-  const { openKafkaLoad } = await import('../load/send/kafka.ts');
+  const { openKafkaLoad } = await import('./send/kafka.ts');
   const { flags } = plan;
   const kafka = await openKafkaLoad(target, {
     timeoutMs: flags.timeout,

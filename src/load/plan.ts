@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError } from 'commander';
 import type { Target } from './engine.ts';
 import { constantRate, parseStages, type Stage } from './schedule.ts';
 import { parseKafkaUrl, type KafkaTarget } from './send/kafka-target.ts';
@@ -54,7 +53,7 @@ const HTTP_ONLY: Partial<Record<keyof LoadFlags, string>> = {
 const KAFKA_ONLY: Partial<Record<keyof LoadFlags, string>> = { group: '--group', key: '--key', createTopic: '--create-topic' };
 
 /**
- * Turns flags into a plan, or throws InvalidArgumentError with the reason. `given` holds the
+ * Turns flags into a plan, or throws an Error that gives the reason. `given` holds the
  * options the user typed (commander knows; defaults are not "given"), so that an HTTP-only option
  * on a kafka:// run is refused rather than ignored.
  */
@@ -63,29 +62,24 @@ export function planLoad(urls: string[], flags: LoadFlags, given: ReadonlySet<st
   const stages = planStages(flags);
   const kafkaUrls = urls.filter((text) => /^kafka:/i.test(text));
   if (kafkaUrls.length > 0) {
-    if (urls.length > 1) throw new InvalidArgumentError(`a kafka:// target runs alone: got ${urls.length} URLs (${urls.join(' ')})`);
+    if (urls.length > 1) throw new Error(`a kafka:// target runs alone: got ${urls.length} URLs (${urls.join(' ')})`);
     const misplaced = Object.entries(HTTP_ONLY).filter(([name]) => given.has(name) || (name === 'weights' && flags.weights));
-    if (misplaced.length > 0) throw new InvalidArgumentError(`${misplaced.map(([, option]) => option).join(', ')} ${misplaced.length > 1 ? 'apply' : 'applies'} to http(s) targets, not kafka://`);
-    if (flags.group !== undefined && flags.group.trim() === '') throw new InvalidArgumentError('--group needs a consumer group id');
-    let kafka: KafkaTarget;
-    try {
-      kafka = parseKafkaUrl(urls[0]!);
-    } catch (error) {
-      throw new InvalidArgumentError((error as Error).message);
-    }
+    if (misplaced.length > 0) throw new Error(`${misplaced.map(([, option]) => option).join(', ')} ${misplaced.length > 1 ? 'apply' : 'applies'} to http(s) targets, not kafka://`);
+    if (flags.group !== undefined && flags.group.trim() === '') throw new Error('--group needs a consumer group id');
+    const kafka = parseKafkaUrl(urls[0]!);
     return { targets: [], kafka, ...(body !== undefined ? { body } : {}), stages, flags };
   }
   const misplaced = Object.entries(KAFKA_ONLY).filter(([name]) => flags[name as keyof LoadFlags] !== undefined);
-  if (misplaced.length > 0) throw new InvalidArgumentError(`${misplaced.map(([, option]) => option).join(', ')} ${misplaced.length > 1 ? 'apply' : 'applies'} to kafka:// targets only`);
-  if (flags.weights && flags.weights.length !== urls.length) throw new InvalidArgumentError(`--weights has ${flags.weights.length} values for ${urls.length} URLs`);
+  if (misplaced.length > 0) throw new Error(`${misplaced.map(([, option]) => option).join(', ')} ${misplaced.length > 1 ? 'apply' : 'applies'} to kafka:// targets only`);
+  if (flags.weights && flags.weights.length !== urls.length) throw new Error(`--weights has ${flags.weights.length} values for ${urls.length} URLs`);
   const targets = urls.map((text, i) => {
     let url: URL;
     try {
       url = new URL(text);
     } catch {
-      throw new InvalidArgumentError(`"${text}" is not a URL`);
+      throw new Error(`"${text}" is not a URL`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`"${text}" is not an http(s) URL`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${text}" is not an http(s) URL`);
     return { url, method: flags.method.toUpperCase(), headers: flags.header, ...(body !== undefined ? { body } : {}), weight: flags.weights?.[i] ?? 1 };
   });
   return { targets, ...(body !== undefined ? { body } : {}), stages, flags };
@@ -95,6 +89,6 @@ function planStages(flags: LoadFlags): Stage[] {
   try {
     return flags.stages ? parseStages(flags.stages) : constantRate(flags.rate, flags.duration / 1000);
   } catch (error) {
-    throw new InvalidArgumentError(`--stages: ${(error as Error).message}`);
+    throw new Error(`--stages: ${(error as Error).message}`);
   }
 }

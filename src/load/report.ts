@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { toMilli } from '../autoscaler/quantity.ts';
 import type { RunRecord } from './record.ts';
@@ -189,4 +190,10 @@ for (const chart of charts) {
 }
 </script></body></html>
 `;
+}
+
+/** `podscale report`: the report of a run saved with --out, rendered again. */
+export async function renderReportFile(runFile: string, htmlFile: string): Promise<void> {
+  const record = JSON.parse(await readFile(runFile, 'utf8')) as RunRecord;
+  await writeFile(htmlFile, renderReport(record));
 }
