@@ -1,13 +1,7 @@
 import { Command, Option } from 'commander';
-import { runBacklog } from '../lab/backlog-run.ts';
-import { withControlPlane } from '../lab/control-plane.ts';
-import { CONTROL_PLANES, loadFlags, type LabFlags } from '../lab/flags.ts';
-import { SCENARIOS, scenarioStages, type HttpScenario } from '../lab/scenarios.ts';
-import type { LoadRun } from '../load/engine.ts';
-import { executeLoad } from '../load/execute.ts';
-import { planLoad } from '../load/plan.ts';
-import { failures } from '../load/stats.ts';
-import { EXIT_THRESHOLD_FAILED } from '../load/thresholds.ts';
+import { CONTROL_PLANES, type LabFlags } from '../lab/flags.ts';
+import { labMain, rolloutMain } from '../lab/main.ts';
+import { SCENARIOS } from '../lab/scenarios.ts';
 import { durationMs, positiveInteger, positiveNumber } from './parse.ts';
 
 export function labCommand(): Command {
@@ -37,25 +31,7 @@ export function labCommand(): Command {
     .addOption(new Option('--cooldown <time>', "backlog: the policy's cooldownSeconds (and the controller's --min-cooldown)").argParser(durationMs).default(30_000, '30s'))
     .option('--work-ms <ms>', "backlog: the workers' WORK_MS_PER_MESSAGE", positiveInteger, 20)
     .action(async (flags: LabFlags) => {
-      if (flags.scenario === 'backlog') return runBacklog(flags);
-      await withControlPlane(flags, async (lab) => {
-        const stagesText = flags.stages ?? (flags.scenario ? scenarioStages(flags.scenario as HttpScenario, lab.qpsTarget) : undefined);
-        if (!stagesText) {
-          const watch = flags.controlPlane === 'kubernetes' ? 'deployment/podscale -n podscale' : 'lab';
-          process.stdout.write(`lab: running; send load to ${lab.serviceUrl} (e.g. podscale load ${lab.serviceUrl}/api/delay?ms=20 --rate 300 --watch ${watch}); Ctrl-C stops\n`);
-          await new Promise<void>((resolve) => {
-            process.once('SIGINT', resolve);
-            process.once('SIGTERM', resolve);
-          });
-          return;
-        }
-        // A quiet tail to watch the scale-down: drop to 0 at once, then stay there.
-        const stages = flags.after ? `${stagesText}${stagesText.endsWith(':0') ? '' : ',1ms:0'},${flags.after}ms:0` : stagesText;
-        const plan = planLoad([`${lab.serviceUrl}${flags.path}`], loadFlags(flags, { stages }));
-        const { record, exitCode } = await executeLoad(plan, { stdout: process.stdout, env: process.env }, { watcher: lab.watcher, maxRequestsPerConnection: 50, complete: lab.complete });
-        for (const line of lab.story(record)) process.stdout.write(`lab: ${line}\n`);
-        process.exitCode = exitCode;
-      });
+      process.exitCode = await labMain(flags);
     });
 
   command
@@ -63,26 +39,7 @@ export function labCommand(): Command {
     .description('a rolling update under load, following the Deployment strategy; exits 2 if any request failed')
     .option('-r, --rate <rps>', 'request rate during the rollout', positiveNumber, 100)
     .action(async (_options: unknown, sub: Command) => {
-      const flags = sub.optsWithGlobals<LabFlags>();
-      await withControlPlane(flags, async (lab) => {
-        let run: LoadRun | undefined;
-        const plan = planLoad([`${lab.serviceUrl}${flags.path}`], loadFlags(flags, { rate: flags.rate, duration: 600_000 }));
-        const rollout = (async () => {
-          await new Promise((resolve) => setTimeout(resolve, 3000)); // steady traffic first
-          await lab.rollout((message) => process.stdout.write(`rollout: ${message}\n`));
-          await new Promise((resolve) => setTimeout(resolve, 2000));
-          run?.stop();
-        })();
-        const { record, exitCode } = await executeLoad(plan, { stdout: process.stdout, env: process.env }, {
-          watcher: lab.watcher,
-          onStart: (started) => (run = started),
-          complete: lab.complete,
-        });
-        await rollout;
-        const failed = failures(record.summary.counts);
-        process.stdout.write(`rollout: rolled out under ${flags.rate} req/s: ${record.summary.counts.offered} requests, ${failed} failed\n`);
-        process.exitCode = failed > 0 ? EXIT_THRESHOLD_FAILED : exitCode;
-      });
+      process.exitCode = await rolloutMain(sub.optsWithGlobals<LabFlags>());
     });
   return command;
 }

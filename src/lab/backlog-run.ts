@@ -1,38 +1,38 @@
-import { InvalidArgumentError } from 'commander';
 import { executeLoad } from '../load/execute.ts';
 import { planLoad } from '../load/plan.ts';
 import { BacklogLab } from './backlog.ts';
 import { loadFlags, type LabFlags } from './flags.ts';
 import { backlogStages } from './scenarios.ts';
-import { stopOnSignal } from './session.ts';
+import { elapsedLog, inSession, TERMINAL } from './session.ts';
 
 /**
  * `lab --control-plane kubernetes --scenario backlog`: a burst of messages into the workers' topic
  * through the load tool's kafka:// sender, while the AutoScalerPolicy controller scales the
  * workers on the group's lag; then a quiet tail (--after) to watch the drain and the scale-down.
+ * Resolves to the exit code.
  */
-export async function runBacklog(flags: LabFlags): Promise<void> {
-  if (flags.controlPlane !== 'kubernetes') throw new InvalidArgumentError('--scenario backlog runs on --control-plane kubernetes (the AutoScalerPolicy controller and worker pods on a real control plane)');
-  const started = performance.now();
-  const log = (line: string) => process.stdout.write(`lab: [${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+export async function runBacklog(flags: LabFlags): Promise<number> {
+  if (flags.controlPlane !== 'kubernetes') throw new Error('--scenario backlog runs on --control-plane kubernetes (the AutoScalerPolicy controller and worker pods on a real control plane)');
+  const log = elapsedLog();
   const cooldownS = Math.max(1, Math.round(flags.cooldown / 1000));
   const lab = await BacklogLab.start({ partitions: flags.partitions, threshold: flags.threshold, cooldownS, workMsPerMessage: flags.workMs, ...(flags.min !== undefined ? { minReplicas: flags.min } : {}), ...(flags.max !== undefined ? { maxReplicas: flags.max } : {}), log });
-  const releaseSignals = stopOnSignal(lab);
-  try {
-    process.stdout.write(`lab: control plane kubernetes · broker ${lab.broker.bootstrap} · topic ${lab.topic} (${lab.partitions} partitions) · group ${lab.group} · KUBECONFIG=${lab.cluster.kubeconfig}\n`);
-    for (const override of lab.overrides) process.stdout.write(`lab: override ${override}\n`);
-    releaseSignals();
+  const session = {
+    banner: `control plane kubernetes · broker ${lab.broker.bootstrap} · topic ${lab.topic} (${lab.partitions} partitions) · group ${lab.group} · KUBECONFIG=${lab.cluster.kubeconfig}`,
+    overrides: lab.overrides,
+    stop: () => lab.stop(),
+    shutdown: async () => {
+      log('stopping the cluster and the broker');
+      await lab.stop();
+      log('stopped');
+    },
+  };
+  return inSession(session, async () => {
     const burst = flags.stages ?? backlogStages(flags.threshold, flags.partitions);
     // Long enough for the lag to drain and two cooldowns to pass (down as the lag falls, then to the minimum).
     const afterMs = flags.after ?? 2 * flags.cooldown + 60_000;
     const plan = planLoad([`kafka://${lab.broker.bootstrap}/${lab.topic}`], loadFlags(flags, { stages: `${burst},1ms:0,${afterMs}ms:0`, group: lab.group }));
-    const { record, exitCode } = await executeLoad(plan, { stdout: process.stdout, env: process.env }, { watcher: lab.watcher });
+    const { record, exitCode } = await executeLoad(plan, TERMINAL, { watcher: lab.watcher });
     for (const line of await lab.story(Date.parse(record.startedAt) / 1000)) process.stdout.write(`lab: ${line}\n`);
-    process.exitCode = exitCode;
-  } finally {
-    releaseSignals();
-    log('stopping the cluster and the broker');
-    await lab.stop();
-    log('stopped');
-  }
+    return exitCode;
+  });
 }

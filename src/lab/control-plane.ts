@@ -1,12 +1,11 @@
-import { InvalidArgumentError } from 'commander';
+import type { HpaSpec } from '../autoscaler/types.ts';
 import type { RunRecord } from '../load/record.ts';
 import type { ReplicaWatcher } from '../load/watch/replicas.ts';
 import type { LabFlags } from './flags.ts';
 import { loadLabKit, type LabKit } from './kit.ts';
 import { hpaDecisions, hpaStory, KubernetesLab } from './kubernetes.ts';
 import { Lab, type HpaOverrides, type LabOptions } from './lab.ts';
-import { qpsTargetOf } from './scenarios.ts';
-import { stopOnSignal } from './session.ts';
+import { elapsedLog, inSession, type Session } from './session.ts';
 import { scalingStory } from './story.ts';
 
 function hpaOverrides(flags: LabFlags): HpaOverrides {
@@ -35,7 +34,8 @@ function labOptions(kit: LabKit, flags: LabFlags): LabOptions {
 /** What a scenario or a rollout needs from the control plane it runs on. */
 export interface LabRun {
   serviceUrl: string;
-  qpsTarget: number;
+  /** The HPA that scales the run, overrides applied. */
+  spec: HpaSpec;
   watcher: ReplicaWatcher;
   /** Fills record.decisions from the HPA that scaled the run. */
   complete: (record: RunRecord) => void;
@@ -44,12 +44,27 @@ export interface LabRun {
   rollout: (log: (message: string) => void) => Promise<void>;
 }
 
-function labRun(lab: Lab): LabRun {
+type ControlPlane = LabRun & Session;
+
+/** The local lab: the HPA port, the Service proxy and the pods as processes on this machine. */
+async function startLab(flags: LabFlags): Promise<ControlPlane> {
+  const kit = loadLabKit();
+  const lab = await Lab.start(labOptions(kit, flags));
   return {
+    banner: `Service ${lab.serviceUrl} · control ${lab.controlUrl} · per-pod rate from ${lab.rates.description}`,
+    overrides: lab.overrides,
+    ready: () => lab.waitForReady(lab.deployment.desired),
+    stop: () => lab.stop(),
+    shutdown: () => lab.stop(),
     serviceUrl: lab.serviceUrl,
-    qpsTarget: qpsTargetOf(lab.controller.options.spec),
-    watcher: labWatcher(lab),
-    complete: addDecisions(lab),
+    spec: lab.controller.options.spec,
+    watcher: { current: () => lab.state(), stop: async () => undefined },
+    complete: (record) => {
+      // A sync that neither rescaled nor changed its reason says nothing new.
+      record.decisions = lab.controller.syncs
+        .filter((sync, i, all) => sync.decision.desiredReplicas !== sync.from || i === 0 || all[i - 1]!.decision.reason !== sync.decision.reason)
+        .map((sync) => ({ t: sync.t, from: sync.from, to: sync.decision.desiredReplicas, reason: sync.decision.reason }));
+    },
     story: () => scalingStory(lab.controller.syncs),
     rollout: async (log) => {
       await lab.deployment.rollout(log);
@@ -65,72 +80,43 @@ function kubernetesOnlyChecks(flags: LabFlags): void {
     ['--scrape-interval', flags.scrapeInterval],
     ['--rate-window', flags.rateWindow],
   ].filter(([, value]) => value !== undefined);
-  if (unsupported.length > 0) throw new InvalidArgumentError(`${unsupported.map(([flag]) => flag).join(', ')}: not with --control-plane kubernetes, which runs the kit's own Prometheus and adapter configuration`);
-  if (!flags.prometheus) throw new InvalidArgumentError('--no-prometheus: not with --control-plane kubernetes, which runs the kit\'s Prometheus');
+  if (unsupported.length > 0) throw new Error(`${unsupported.map(([flag]) => flag).join(', ')}: not with --control-plane kubernetes, which runs the kit's own Prometheus and adapter configuration`);
+  if (!flags.prometheus) throw new Error('--no-prometheus: not with --control-plane kubernetes, which runs the kit\'s Prometheus');
 }
 
-/** Starts the lab on the chosen control plane, with Ctrl-C / SIGTERM / exit wired to stop it. */
-export async function withControlPlane(flags: LabFlags, body: (run: LabRun) => Promise<void>): Promise<void> {
-  if (flags.controlPlane === 'kubernetes') return withKubernetes(flags, body);
-  return withLab(flags, (lab) => body(labRun(lab)));
-}
-
-async function withKubernetes(flags: LabFlags, body: (run: LabRun) => Promise<void>): Promise<void> {
+/** A real v1.34.4 control plane on this machine, with the kit applied and its HPA observed. */
+async function startKubernetes(flags: LabFlags): Promise<ControlPlane> {
   kubernetesOnlyChecks(flags);
   const kit = loadLabKit();
-  const started = performance.now();
-  const log = (line: string) => process.stdout.write(`lab: [${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+  const log = elapsedLog();
   const hpa = hpaOverrides(flags);
   const syncPeriodS = flags.syncPeriod !== undefined ? flags.syncPeriod / 1000 : undefined;
   // Says why it cannot run here (binaries, root) before it announces anything.
   const lab = await KubernetesLab.start({ kit, hpa, ...(syncPeriodS !== undefined ? { syncPeriodS } : {}), log });
-  const releaseSignals = stopOnSignal(lab);
-  try {
-    process.stdout.write(`lab: control plane kubernetes · Service ${lab.serviceUrl} · KUBECONFIG=${lab.cluster.kubeconfig}\n`);
-    for (const override of lab.overrides) process.stdout.write(`lab: override ${override}\n`);
-    await lab.waitForReady(kit.replicas);
-    releaseSignals();
-    await body({
-      serviceUrl: lab.serviceUrl,
-      qpsTarget: qpsTargetOf(lab.spec),
-      watcher: { current: () => lab.watcher.current(), stop: async () => undefined },
-      complete: (record) => {
-        record.decisions = hpaDecisions(lab.observer, Date.parse(record.startedAt) / 1000);
-      },
-      story: (record) => hpaStory(record.decisions ?? []),
-      rollout: (message) => lab.rollout(message),
-    });
-  } finally {
-    releaseSignals();
-    log('stopping the cluster');
-    await lab.stop();
-    log('cluster stopped');
-  }
-}
-
-/** Starts the lab, with Ctrl-C / SIGTERM / exit wired to stop it and its children. */
-async function withLab<T>(flags: LabFlags, body: (lab: Lab) => Promise<T>): Promise<T> {
-  const kit = loadLabKit();
-  const lab = await Lab.start(labOptions(kit, flags));
-  const releaseSignals = stopOnSignal(lab);
-  try {
-    process.stdout.write(`lab: Service ${lab.serviceUrl} · control ${lab.controlUrl} · per-pod rate from ${lab.rates.description}\n`);
-    for (const override of lab.overrides) process.stdout.write(`lab: override ${override}\n`);
-    await lab.waitForReady(lab.deployment.desired);
-    releaseSignals();
-    return await body(lab);
-  } finally {
-    releaseSignals();
-    await lab.stop();
-  }
-}
-
-function addDecisions(lab: Lab) {
-  return (record: RunRecord) => {
-    record.decisions = lab.controller.syncs
-      .filter((sync, i, all) => sync.decision.desiredReplicas !== sync.from || i === 0 || all[i - 1]!.decision.reason !== sync.decision.reason)
-      .map((sync) => ({ t: sync.t, from: sync.from, to: sync.decision.desiredReplicas, reason: sync.decision.reason }));
+  return {
+    banner: `control plane kubernetes · Service ${lab.serviceUrl} · KUBECONFIG=${lab.cluster.kubeconfig}`,
+    overrides: lab.overrides,
+    ready: () => lab.waitForReady(kit.replicas),
+    stop: () => lab.stop(),
+    shutdown: async () => {
+      log('stopping the cluster');
+      await lab.stop();
+      log('cluster stopped');
+    },
+    serviceUrl: lab.serviceUrl,
+    spec: lab.spec,
+    // The load run stops the watcher it is given; the lab stops its own.
+    watcher: { current: () => lab.watcher.current(), stop: async () => undefined },
+    complete: (record) => {
+      record.decisions = hpaDecisions(lab.observer, Date.parse(record.startedAt) / 1000);
+    },
+    story: (record) => hpaStory(record.decisions ?? []),
+    rollout: (message) => lab.rollout(message),
   };
 }
 
-const labWatcher = (lab: Lab) => ({ current: () => lab.state(), stop: async () => undefined });
+/** Runs the body on the control plane --control-plane names, started, ready, and stopped after. */
+export async function withControlPlane<T>(flags: LabFlags, body: (run: LabRun) => Promise<T>): Promise<T> {
+  const plane = flags.controlPlane === 'kubernetes' ? await startKubernetes(flags) : await startLab(flags);
+  return inSession(plane, body);
+}

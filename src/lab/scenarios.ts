@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from 'commander';
 import type { HpaSpec } from '../autoscaler/types.ts';
 
 export const SCENARIOS = ['ramp', 'spike', 'steady', 'backlog'] as const;
@@ -33,6 +32,6 @@ export function backlogStages(threshold: number, partitions: number): string {
 export function qpsTargetOf(spec: HpaSpec): number {
   const pods = spec.metrics?.find((m) => m.type === 'Pods');
   const value = pods?.type === 'Pods' ? Number(pods.pods.target.averageValue) : NaN;
-  if (!Number.isFinite(value)) throw new InvalidArgumentError('the HPA has no Pods metric target to size the scenario from; use --stages');
+  if (!Number.isFinite(value)) throw new Error('the HPA has no Pods metric target to size the scenario from; use --stages');
   return value;
 }
