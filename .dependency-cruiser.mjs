@@ -21,6 +21,13 @@ export default {
       from: { path: '^src/autoscaler/' },
       to: { pathNot: '^src/autoscaler/|^node:' , dependencyTypesNot: ['core'] },
     },
+    {
+      name: 'cli-commands-import-no-command',
+      severity: 'error',
+      comment: 'a command module only declares its options and calls one function of a package: what two commands share belongs in that package (argument parsers in src/cli/parse.ts)',
+      from: { path: '^src/cli/[^/]+-command[.]ts$' },
+      to: { path: '^src/cli/[^/]+-command[.]ts$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
