@@ -1,18 +1,18 @@
 /**
  * The work queue: each key is processed at most once at a time; an enqueue while it runs makes it
- * run once more right after (events coalesce).
+ * run once more right after (events coalesce). process() says when to look at the key again.
  */
 import { sleep } from './api.ts';
 
 export class WorkQueue {
-  readonly #process: (key: string) => Promise<void>;
+  readonly #process: (key: string) => Promise<number | undefined>;
   readonly #running = new Set<string>();
   readonly #dirty = new Set<string>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #closed = false;
 
-  /** process: never throws. */
-  constructor(process: (key: string) => Promise<void>) {
+  /** process: never throws; resolves to the ms after which the key is processed again, if ever. */
+  constructor(process: (key: string) => Promise<number | undefined>) {
     this.#process = process;
   }
 
@@ -51,7 +51,9 @@ export class WorkQueue {
     try {
       do {
         this.#dirty.delete(key);
-        await this.#process(key);
+        const after = await this.#process(key);
+        // No answer keeps the wake-up an earlier run scheduled.
+        if (after !== undefined) this.requeueAfter(key, after);
       } while (this.#dirty.has(key) && !this.#closed);
     } finally {
       this.#running.delete(key);

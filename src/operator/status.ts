@@ -2,8 +2,9 @@
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { backoffMs, MERGE, retriable, sleep } from './api.ts';
+import type { PolicyDecision } from './decide.ts';
 import { messageOf } from './errors.ts';
-import { GROUP, PLURAL, VERSION, type AutoScalerPolicy, type PolicyStatus } from './policy.ts';
+import { GROUP, PLURAL, VERSION, type AutoScalerPolicy, type Condition, type PolicyStatus } from './policy.ts';
 import type { ControllerMetrics } from './telemetry.ts';
 
 export class StatusWriter {
@@ -38,4 +39,17 @@ export class StatusWriter {
       }
     }
   }
+}
+
+/** The status after a decision: what was decided, what the Deployment has, when it was last scaled. */
+export function decidedStatus(status: PolicyStatus, decision: PolicyDecision, replicas: number, scaledAt: number | undefined, conditions: Condition[]): PolicyStatus {
+  return {
+    ...status,
+    desiredReplicas: decision.desiredReplicas,
+    currentReplicas: replicas,
+    lastScaleTime: scaledAt === undefined ? undefined : new Date(scaledAt).toISOString(),
+    metrics: decision.metrics,
+    scheduleEntry: decision.schedule ? { ...decision.schedule.entry, since: new Date(decision.schedule.since).toISOString() } : undefined,
+    conditions,
+  };
 }
