@@ -1,3 +1,4 @@
+import { podInfo, type PodLike } from '../autoscaler/pod-info.ts';
 import { toMilli } from '../autoscaler/quantity.ts';
 import type { HpaSpec, Observed, PodInfo, ResourceSample } from '../autoscaler/types.ts';
 import type { Cluster } from './cluster.ts';
@@ -55,29 +56,7 @@ export function goDurationSeconds(text: string): number {
 
 const epoch = (time: string | undefined) => (time ? Date.parse(time) / 1000 : 0);
 
-interface PodObject extends KubeObject {
-  spec: { containers: { resources?: { requests?: Record<string, string> } }[] };
-  status: { phase?: PodInfo['phase']; startTime?: string; conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
-}
-
-/** The pod as the HPA's replica calculator sees it (phase, Ready condition, start time, requests). */
-export function podInfo(pod: PodObject): PodInfo {
-  const ready = pod.status.conditions?.find((condition) => condition.type === 'Ready');
-  let cpuMilli = 0;
-  for (const container of pod.spec.containers) {
-    const cpu = container.resources?.requests?.cpu;
-    if (cpu) cpuMilli += toMilli(cpu);
-  }
-  return {
-    name: pod.metadata.name,
-    phase: pod.status.phase ?? 'Pending',
-    ready: ready ? ready.status === 'True' : null,
-    startTime: epoch(pod.status.startTime),
-    readySince: epoch(ready?.lastTransitionTime),
-    deleting: pod.metadata.deletionTimestamp !== undefined,
-    requests: { cpu: `${cpuMilli}m` },
-  };
-}
+type PodObject = KubeObject & PodLike;
 
 /**
  * Follows one HPA on a cluster: at every status change (a sync that changed something) it reads

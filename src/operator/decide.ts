@@ -30,7 +30,7 @@ export interface PolicyInput {
   now: number;
   /** The Deployment's spec.replicas (from its scale subresource). */
   currentReplicas: number;
-  /** Every pod the Deployment's selector matches (times in ms since the epoch). */
+  /** Every pod the Deployment's selector matches. */
   pods?: PodInfo[];
   values?: MetricValues;
   /** status.lastScaleTime (ms since the epoch): the cooldown survives restarts and failover. */
@@ -87,11 +87,6 @@ function capAtPartitions(metric: PolicyMetric & { type: 'KafkaLag' }, proposal: 
 export function proposeAll(input: PolicyInput): MetricStatus[] {
   const values = input.values ?? {};
   const nowSeconds = input.now / 1000;
-  const pods = (input.pods ?? []).map((pod) => ({
-    ...pod,
-    startTime: pod.startTime === undefined ? undefined : pod.startTime / 1000,
-    readySince: pod.readySince === undefined ? undefined : pod.readySince / 1000,
-  }));
   return (input.spec.metrics ?? []).map((metric, index) => {
     const label = metricLabel(metric);
     const status: MetricStatus = { type: metric.type, name: label, threshold: thresholdText(metric.threshold) };
@@ -120,7 +115,7 @@ export function proposeAll(input: PolicyInput): MetricStatus[] {
       currentReplicas: input.currentReplicas,
       statusReplicas: Math.max(input.currentReplicas, 1),
       now: nowSeconds,
-      pods,
+      pods: input.pods ?? [],
       metrics: observed,
       tolerance: input.tolerance ?? 0.1,
     });

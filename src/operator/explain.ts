@@ -43,8 +43,8 @@ export function explainPolicyLine(line: string): { output: string; ok: boolean }
     const now = instant(input.now, 'now');
     const pods = (input.pods ?? []).map((pod) => ({
       ...pod,
-      startTime: pod.startTime === undefined ? undefined : instant(pod.startTime, 'pods[].startTime'),
-      readySince: pod.readySince === undefined ? undefined : instant(pod.readySince, 'pods[].readySince'),
+      startTime: pod.startTime === undefined ? undefined : instant(pod.startTime, 'pods[].startTime') / 1000,
+      readySince: pod.readySince === undefined ? undefined : instant(pod.readySince, 'pods[].readySince') / 1000,
     }));
     const decision = decidePolicy({
       spec,

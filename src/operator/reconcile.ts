@@ -4,10 +4,9 @@
  * status, events). It returns when to look at the policy again; the caller schedules that.
  * The cooldown starts at status.lastScaleTime, so it holds across restarts and failover.
  */
-import type { AppsV1Api, V1Deployment, V1Pod, V1Scale } from '@kubernetes/client-node';
+import type { AppsV1Api, V1Deployment, V1Scale } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { formatMilli, toMilli } from '../autoscaler/quantity.ts';
-import type { PodInfo } from '../autoscaler/types.ts';
+import { podInfo } from '../autoscaler/pod-info.ts';
 import { backoffMs } from './api.ts';
 import { Conditions, setDecisionConditions } from './conditions.ts';
 import { decidePolicy, type PolicyDecision } from './decide.ts';
@@ -193,24 +192,3 @@ export class Reconciler {
     return scaleFailed ? backoffMs(4) : undefined;
   }
 }
-
-function podInfo(pod: V1Pod): PodInfo {
-  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
-  const requests: Record<string, string> = {};
-  const cpu = (pod.spec?.containers ?? []).reduce<number | undefined>((sum, c) => {
-    const request = c.resources?.requests?.cpu;
-    return request === undefined ? sum : (sum ?? 0) + toMilli(request);
-  }, undefined);
-  if (cpu !== undefined) requests.cpu = formatMilli(cpu);
-  const time = (value: Date | string | undefined) => (value === undefined ? undefined : new Date(value).getTime());
-  return {
-    name: pod.metadata?.name ?? '',
-    phase: pod.status?.phase as PodInfo['phase'],
-    ready: ready === undefined ? null : ready.status === 'True',
-    startTime: time(pod.status?.startTime),
-    readySince: time(ready?.lastTransitionTime),
-    deleting: pod.metadata?.deletionTimestamp !== undefined,
-    requests,
-  };
-}
-
