@@ -1,6 +1,15 @@
 import { createInterface } from 'node:readline';
 import { decide } from './decide.ts';
-import type { Situation } from './types.ts';
+import type { PodInfo, Situation } from './types.ts';
+
+/** A pod as `podscale hpa explain` reads it (docs/hpa-explain.md): its times are named without their unit. */
+type InputPod = Omit<PodInfo, 'startTimeS' | 'readySinceS'> & { startTime?: number; readySince?: number };
+
+const fromInput = (pod: InputPod): PodInfo => {
+  if (typeof pod !== 'object' || pod === null) return pod;
+  const { startTime, readySince, ...rest } = pod;
+  return { ...rest, startTimeS: startTime, readySinceS: readySince };
+};
 
 /** Checks the parts of a situation that decide() relies on; the message says what is wrong. */
 export function parseSituation(line: string): Situation {
@@ -17,7 +26,8 @@ export function parseSituation(line: string): Situation {
   if (!Number.isInteger(situation.currentReplicas) || situation.currentReplicas! < 0) throw new Error('currentReplicas must be a whole number');
   if (typeof situation.now !== 'number') throw new Error('now (seconds) is required');
   if (situation.pods !== undefined && !Array.isArray(situation.pods)) throw new Error('pods must be a list');
-  return situation as Situation;
+  if (situation.pods === undefined) return situation as Situation;
+  return { ...situation, pods: (situation.pods as InputPod[]).map(fromInput) } as Situation;
 }
 
 /** One output line for one input line: the decision, or {"error": ...}. */

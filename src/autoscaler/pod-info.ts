@@ -30,8 +30,8 @@ export function podInfo(pod: PodLike): PodInfo {
     name: pod.metadata?.name ?? '',
     phase: pod.status?.phase as PodInfo['phase'],
     ready: ready === undefined ? null : ready.status === 'True',
-    startTime: seconds(pod.status?.startTime),
-    readySince: seconds(ready?.lastTransitionTime),
+    startTimeS: seconds(pod.status?.startTime),
+    readySinceS: seconds(ready?.lastTransitionTime),
     deleting: pod.metadata?.deletionTimestamp !== undefined,
     requests,
   };

@@ -91,8 +91,8 @@ export function groupPods(
     }
     if (resource === 'cpu') {
       const ready = readyOf(pod);
-      const startTime = pod.startTime ?? 0;
-      const transition = pod.readySince ?? 0;
+      const startTime = pod.startTimeS ?? 0;
+      const transition = pod.readySinceS ?? 0;
       let unready: boolean;
       if (ready === null) {
         // no Ready condition

@@ -41,8 +41,10 @@ export interface PodInfo {
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   /** The Ready condition: true, false, or null when the pod has none. */
   ready?: boolean | null;
-  startTime?: number;
-  readySince?: number;
+  /** status.startTime, epoch seconds. */
+  startTimeS?: number;
+  /** The Ready condition's lastTransitionTime, epoch seconds. */
+  readySinceS?: number;
   deleting?: boolean;
   requests?: Record<string, Quantity>;
   containerRequests?: Record<string, Record<string, Quantity>>;
@@ -73,7 +75,7 @@ export interface History {
   scaleDownEvents?: ScaleEvent[];
 }
 
-/** Everything the controller sees at one sync: the input of `podscale hpa explain`. */
+/** Everything the controller sees at one sync: the input of `podscale hpa explain` (which names a pod's times startTime and readySince: explain.ts). */
 export interface Situation {
   spec: HpaSpec;
   currentReplicas: number;

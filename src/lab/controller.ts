@@ -69,8 +69,8 @@ export class LabController extends EventEmitter<{ sync: [SyncRecord] }> {
       name: pod.name,
       phase: pod.phase,
       ready: pod.ready,
-      startTime: pod.startTime,
-      readySince: pod.readySince,
+      startTimeS: pod.startTime,
+      readySinceS: pod.readySince,
       deleting: pod.deleting,
       requests: { cpu: `${this.options.cpuRequestMilli}m` },
     }));

@@ -13,7 +13,7 @@ export interface ExplainInput {
   /** ISO 8601 instant, e.g. "2026-03-29T07:30:00Z". */
   now: string;
   currentReplicas: number;
-  pods?: (Omit<PodInfo, 'startTime' | 'readySince'> & { startTime?: string; readySince?: string })[];
+  pods?: (Omit<PodInfo, 'startTimeS' | 'readySinceS'> & { startTime?: string; readySince?: string })[];
   metrics?: MetricValues;
   lastScaleTime?: string;
   minCooldownSeconds?: number;
@@ -41,10 +41,10 @@ export function explainPolicyLine(line: string): { output: string; ok: boolean }
     if (problems.length > 0) throw new Error(`invalid policy: ${problems.join('; ')}`);
     if (!Number.isInteger(input.currentReplicas) || input.currentReplicas! < 0) throw new Error('currentReplicas must be a whole number');
     const now = instant(input.now, 'now');
-    const pods = (input.pods ?? []).map((pod) => ({
+    const pods = (input.pods ?? []).map(({ startTime, readySince, ...pod }) => ({
       ...pod,
-      startTime: pod.startTime === undefined ? undefined : instant(pod.startTime, 'pods[].startTime') / 1000,
-      readySince: pod.readySince === undefined ? undefined : instant(pod.readySince, 'pods[].readySince') / 1000,
+      startTimeS: startTime === undefined ? undefined : instant(startTime, 'pods[].startTime') / 1000,
+      readySinceS: readySince === undefined ? undefined : instant(readySince, 'pods[].readySince') / 1000,
     }));
     const decision = decidePolicy({
       spec,

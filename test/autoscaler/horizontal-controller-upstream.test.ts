@@ -52,8 +52,8 @@ function situation(tc: ControllerCase): Situation {
       name: `test-pod-${i}`,
       phase: tc.reportedPodPhase?.[i] ?? 'Running',
       ready: tc.reportedPodReadiness?.[i] ?? true,
-      startTime: start,
-      readySince: start,
+      startTimeS: start,
+      readySinceS: start,
       requests: { cpu: `${2 * Math.trunc(request / 2)}m` },
     };
   });

@@ -13,13 +13,13 @@ describe('podInfo', () => {
       status: { phase: 'Running', startTime: started, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: readyAt }] },
     };
     const typed = { ...json, status: { ...json.status, startTime: new Date(started), conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date(readyAt) }] } };
-    const expected = { name: 'p0', phase: 'Running', ready: true, startTime: epoch, readySince: epoch + 20, deleting: false, requests: { cpu: '350m' } };
+    const expected = { name: 'p0', phase: 'Running', ready: true, startTimeS: epoch, readySinceS: epoch + 20, deleting: false, requests: { cpu: '350m' } };
     expect(podInfo(json)).toEqual(expected);
     expect(podInfo(typed)).toEqual(expected);
   });
 
   it('leaves out what the pod does not have: no Ready condition is null, no CPU request is no request', () => {
     const pod = podInfo({ metadata: { name: 'p1', deletionTimestamp: started }, spec: { containers: [{}, { resources: { requests: { memory: '1Gi' } } }] }, status: { phase: 'Pending' } });
-    expect(pod).toEqual({ name: 'p1', phase: 'Pending', ready: null, startTime: undefined, readySince: undefined, deleting: true, requests: {} });
+    expect(pod).toEqual({ name: 'p1', phase: 'Pending', ready: null, startTimeS: undefined, readySinceS: undefined, deleting: true, requests: {} });
   });
 });

@@ -77,8 +77,8 @@ function buildPods(tc: RcCase): PodInfo[] {
       name: `test-pod-${i}`,
       phase: tc.podPhase?.[i] ?? 'Running',
       ready: (tc.podReadiness?.[i] ?? 'T') === 'T',
-      startTime: tc.podStartTime?.[i] ?? 0,
-      readySince: 0,
+      startTimeS: tc.podStartTime?.[i] ?? 0,
+      readySinceS: 0,
       deleting: tc.podDeletionTimestamp?.[i] ?? false,
       containerRequests: { container1: {}, container2: {} },
     };
@@ -637,7 +637,7 @@ describe('replica_calculator_test.go TestGroupPods (v1.34.4), translated', () =>
     },
     {
       name: 'unready a pod without ready condition - CPU',
-      pods: [{ name: 'lucretius', phase: S, startTime: NOW, ready: null }],
+      pods: [{ name: 'lucretius', phase: S, startTimeS: NOW, ready: null }],
       metrics: [['lucretius', { value: 1 }]],
       resource: 'cpu',
       ready: 0,
@@ -647,7 +647,7 @@ describe('replica_calculator_test.go TestGroupPods (v1.34.4), translated', () =>
     },
     {
       name: 'count in a ready pod with fresh metrics during initialization period - CPU',
-      pods: [{ name: 'bentham', phase: S, startTime: NOW - min, ready: true, readySince: NOW - 30 }],
+      pods: [{ name: 'bentham', phase: S, startTimeS: NOW - min, ready: true, readySinceS: NOW - 30 }],
       metrics: [['bentham', { value: 1, timestamp: NOW, window: 30 }]],
       resource: 'cpu',
       ready: 1,
@@ -657,7 +657,7 @@ describe('replica_calculator_test.go TestGroupPods (v1.34.4), translated', () =>
     },
     {
       name: 'unready a ready pod without fresh metrics during initialization period - CPU',
-      pods: [{ name: 'bentham', phase: S, startTime: NOW - min, ready: true, readySince: NOW - 30 }],
+      pods: [{ name: 'bentham', phase: S, startTimeS: NOW - min, ready: true, readySinceS: NOW - 30 }],
       metrics: [['bentham', { value: 1, timestamp: NOW, window: 60 }]],
       resource: 'cpu',
       ready: 0,
@@ -667,7 +667,7 @@ describe('replica_calculator_test.go TestGroupPods (v1.34.4), translated', () =>
     },
     {
       name: 'unready an unready pod during initialization period - CPU',
-      pods: [{ name: 'lucretius', phase: S, startTime: NOW - 10 * min, ready: false, readySince: NOW - 9 * min - 54 }],
+      pods: [{ name: 'lucretius', phase: S, startTimeS: NOW - 10 * min, ready: false, readySinceS: NOW - 9 * min - 54 }],
       metrics: [['lucretius', { value: 1 }]],
       resource: 'cpu',
       ready: 0,
@@ -677,7 +677,7 @@ describe('replica_calculator_test.go TestGroupPods (v1.34.4), translated', () =>
     },
     {
       name: 'count in a ready pod without fresh metrics after initialization period - CPU',
-      pods: [{ name: 'bentham', phase: S, startTime: NOW - 3 * min, ready: true, readySince: NOW - 3 * min }],
+      pods: [{ name: 'bentham', phase: S, startTimeS: NOW - 3 * min, ready: true, readySinceS: NOW - 3 * min }],
       metrics: [['bentham', { value: 1, timestamp: NOW - 2 * min, window: min }]],
       resource: 'cpu',
       ready: 1,
@@ -687,7 +687,7 @@ describe('replica_calculator_test.go TestGroupPods (v1.34.4), translated', () =>
     },
     {
       name: 'count in an unready pod that was ready after initialization period - CPU',
-      pods: [{ name: 'lucretius', phase: S, startTime: NOW - 10 * min, ready: false, readySince: NOW - 9 * min }],
+      pods: [{ name: 'lucretius', phase: S, startTimeS: NOW - 10 * min, ready: false, readySinceS: NOW - 9 * min }],
       metrics: [['lucretius', { value: 1 }]],
       resource: 'cpu',
       ready: 1,
@@ -697,7 +697,7 @@ describe('replica_calculator_test.go TestGroupPods (v1.34.4), translated', () =>
     },
     {
       name: 'unready pod that has never been ready after initialization period - CPU',
-      pods: [{ name: 'lucretius', phase: S, startTime: NOW - 10 * min, ready: false, readySince: NOW - 9 * min - 50 }],
+      pods: [{ name: 'lucretius', phase: S, startTimeS: NOW - 10 * min, ready: false, readySinceS: NOW - 9 * min - 50 }],
       metrics: [['lucretius', { value: 1 }]],
       resource: 'cpu',
       ready: 1,
@@ -707,7 +707,7 @@ describe('replica_calculator_test.go TestGroupPods (v1.34.4), translated', () =>
     },
     {
       name: 'a missing pod',
-      pods: [{ name: 'epicurus', phase: S, startTime: NOW - 3 * min, ready: null }],
+      pods: [{ name: 'epicurus', phase: S, startTimeS: NOW - 3 * min, ready: null }],
       metrics: [],
       resource: 'cpu',
       ready: 0,
@@ -718,9 +718,9 @@ describe('replica_calculator_test.go TestGroupPods (v1.34.4), translated', () =>
     {
       name: 'several pods',
       pods: [
-        { name: 'lucretius', phase: S, startTime: NOW, ready: null },
-        { name: 'niccolo', phase: S, startTime: NOW - 3 * min, ready: true, readySince: NOW - 3 * min },
-        { name: 'epicurus', phase: S, startTime: NOW - 3 * min, ready: null },
+        { name: 'lucretius', phase: S, startTimeS: NOW, ready: null },
+        { name: 'niccolo', phase: S, startTimeS: NOW - 3 * min, ready: true, readySinceS: NOW - 3 * min },
+        { name: 'epicurus', phase: S, startTimeS: NOW - 3 * min, ready: null },
       ],
       metrics: [
         ['lucretius', { value: 1 }],

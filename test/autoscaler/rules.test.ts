@@ -37,7 +37,7 @@ const qps = (averageValue: string): MetricSpec => ({ type: 'Pods', pods: { metri
 const external = (target: { type: 'Value' | 'AverageValue'; value?: string; averageValue?: string }): MetricSpec => ({ type: 'External', external: { metric: { name: 'lag' }, target } });
 
 function pods(count: number, overrides: Partial<PodInfo>[] = []): PodInfo[] {
-  return Array.from({ length: count }, (_, i) => ({ name: `p${i}`, startTime: LONG_AGO, readySince: LONG_AGO, requests: { cpu: '1' }, ...overrides[i] }));
+  return Array.from({ length: count }, (_, i) => ({ name: `p${i}`, startTimeS: LONG_AGO, readySinceS: LONG_AGO, requests: { cpu: '1' }, ...overrides[i] }));
 }
 
 /** milli-values per pod name; `undefined` leaves the pod without a sample */
@@ -97,11 +97,11 @@ describe('replica_calculator.go GetResourceReplicas', () => {
 
   it('GetResourceReplicas: unready pods count as 0 % on a scale-up', () => {
     // p0 unready (set aside); 500 and 700 → 60 % vs 30 %: with p0 at 0, (0 + 500 + 700) / 3000 = 40 % → ceil(1.33 × 3) = 4
-    expect(getResourceReplicas(ctx(pods(3, [{ ready: false, readySince: LONG_AGO + 10 }])), 3, 30, 'cpu', metricsOf([300, 500, 700])).replicas).toBe(4);
+    expect(getResourceReplicas(ctx(pods(3, [{ ready: false, readySinceS: LONG_AGO + 10 }])), 3, 30, 'cpu', metricsOf([300, 500, 700])).replicas).toBe(4);
   });
 
   it('GetResourceReplicas: unready pods are left out of a scale-down', () => {
-    expect(getResourceReplicas(ctx(pods(5, [{}, {}, {}, { ready: false, readySince: LONG_AGO + 10 }, { ready: false, readySince: LONG_AGO + 10 }])), 5, 50, 'cpu', metricsOf([100, 300, 500, 250, 250])).replicas).toBe(2);
+    expect(getResourceReplicas(ctx(pods(5, [{}, {}, {}, { ready: false, readySinceS: LONG_AGO + 10 }, { ready: false, readySinceS: LONG_AGO + 10 }])), 5, 50, 'cpu', metricsOf([100, 300, 500, 250, 250])).replicas).toBe(2);
   });
 
   it('GetResourceReplicas: if filling in the missing pods flips the direction, nothing changes', () => {
@@ -199,7 +199,7 @@ describe('replica_calculator.go groupPods', () => {
   });
 
   it('groupPods: readiness sets pods aside only for cpu; Pending pods are set aside for every metric', () => {
-    expect(group(pods(2, [{ ready: false, readySince: LONG_AGO + 10 }, { phase: 'Pending' }]), [1, 1], '')).toEqual({ ready: 1, unready: ['p1'], missing: [], ignored: [] });
+    expect(group(pods(2, [{ ready: false, readySinceS: LONG_AGO + 10 }, { phase: 'Pending' }]), [1, 1], '')).toEqual({ ready: 1, unready: ['p1'], missing: [], ignored: [] });
   });
 
   it('groupPods: a pod without a Ready condition is unready (cpu)', () => {
@@ -207,15 +207,15 @@ describe('replica_calculator.go groupPods', () => {
   });
 
   it('groupPods: within the CPU initialization period a sample must cover a full window after the last readiness transition', () => {
-    const young = { startTime: NOW - 100, readySince: NOW - 50 };
+    const young = { startTimeS: NOW - 100, readySinceS: NOW - 50 };
     // sample at NOW with a 60 s window began before the transition: unready; with a 30 s window: counts
     expect(groupPods(pods(1, [young]), new Map([['p0', { value: 1, timestamp: NOW, window: 60 }]]), 'cpu', 300, 30, NOW).unreadyPods.size).toBe(1);
     expect(groupPods(pods(1, [young]), new Map([['p0', { value: 1, timestamp: NOW, window: 30 }]]), 'cpu', 300, 30, NOW).readyPodCount).toBe(1);
   });
 
   it('groupPods: after the initialization period an unready pod counts if it was ready once (transition later than start + readiness delay)', () => {
-    expect(group(pods(1, [{ ready: false, startTime: NOW - 1000, readySince: NOW - 900 }]), [1]).ready).toBe(1);
-    expect(group(pods(1, [{ ready: false, startTime: NOW - 1000, readySince: NOW - 990 }]), [1]).unready).toEqual(['p0']);
+    expect(group(pods(1, [{ ready: false, startTimeS: NOW - 1000, readySinceS: NOW - 900 }]), [1]).ready).toBe(1);
+    expect(group(pods(1, [{ ready: false, startTimeS: NOW - 1000, readySinceS: NOW - 990 }]), [1]).unready).toEqual(['p0']);
   });
 });
 

@@ -15,7 +15,7 @@ const cpu = (averageUtilization: number): MetricSpec => ({ type: 'Resource', res
 const podsMetric = (averageValue: string): MetricSpec => ({ type: 'Pods', pods: { metric: { name: 'qps' }, target: { type: 'AverageValue', averageValue } } });
 
 function pods(count: number, overrides: Partial<PodInfo>[] = [], request = '1'): PodInfo[] {
-  return Array.from({ length: count }, (_, i) => ({ name: `p${i}`, startTime: HOUR_AGO, readySince: HOUR_AGO, requests: { cpu: request }, ...overrides[i] }));
+  return Array.from({ length: count }, (_, i) => ({ name: `p${i}`, startTimeS: HOUR_AGO, readySinceS: HOUR_AGO, requests: { cpu: request }, ...overrides[i] }));
 }
 
 function milliMap(values: number[]): Record<string, string> {
@@ -193,7 +193,7 @@ const replicaCalculatorCases: Case[] = [
     source: 'replica_calculator_test.go TestReplicaCalcScaleUpHotCpuLessScale: a pod in its CPU initialization period whose sample predates a full window is set aside',
     situation: calc({
       currentReplicas: 3,
-      pods: pods(3, [{ startTime: NOW - 30, readySince: NOW - 10 }]),
+      pods: pods(3, [{ startTimeS: NOW - 30, readySinceS: NOW - 10 }]),
       metric: cpu(30),
       metrics: { resource: { cpu: { p0: { value: '300m', timestamp: NOW, window: 30 }, p1: '500m', p2: '700m' } } },
     }),
