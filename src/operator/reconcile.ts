@@ -184,6 +184,7 @@ export class Reconciler {
    */
   #requeueAfter(spec: PolicySpec, decision: PolicyDecision, current: number, now: number, scaleFailed: boolean): number | undefined {
     if (decision.metricErrors > 0) return Math.min(METRIC_RETRY_MS, this.#o.resyncMs);
+    // 50 ms past the instant, so the reconcile then sees the cooldown over or the window begun.
     const wakeups: number[] = [];
     if (!decision.write && decision.desiredReplicas !== current && decision.cooldown.until !== undefined) wakeups.push(decision.cooldown.until + 50);
     const next = nextStart(spec.schedule, now, spec.timeZone ?? 'UTC');
