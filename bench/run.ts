@@ -20,11 +20,11 @@ import { build } from 'esbuild';
 import pidusage from 'pidusage';
 import { Histogram, Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { Pool, request } from 'undici';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { negotiate } from '../src/metrics/exposition.ts';
-import { freePort, until } from '../src/process/net.ts';
-import type { RunRecord } from '../src/load/record.ts';
+import { buildApp } from '@podscale/service/app.ts';
+import { loadConfig } from '@podscale/service/config.ts';
+import { negotiate } from '@podscale/service/metrics/exposition.ts';
+import { freePort, until } from '@podscale/process/net.ts';
+import type { RunRecord } from '@podscale/cli/load/record.ts';
 import { serviceEnv, SERVICE_BUNDLE, SERVICE_DIR } from '../scripts/service-bundle.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import pidusage from 'pidusage';
 import { Pool, request } from 'undici';
-import { LoadRun } from '../src/load/engine.ts';
-import { ArrivalSchedule, constantRate } from '../src/load/schedule.ts';
-import { failures } from '../src/load/stats.ts';
+import { LoadRun } from '@podscale/cli/load/engine.ts';
+import { ArrivalSchedule, constantRate } from '@podscale/cli/load/schedule.ts';
+import { failures } from '@podscale/cli/load/stats.ts';
 
 export interface SoakOptions {
   url: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig } from '@podscale/service/config.ts';
 import { runServiceExpectingExit } from './helpers/child.ts';
 
 describe('loadConfig', () => {

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { findObject, type KubeObject } from '../src/kit/manifests.ts';
+import { findObject, type KubeObject } from '@podscale/cli/kit/manifests.ts';
 import { freePort, spawnService, ROOT, type StartedService } from './helpers/child.ts';
 import { kustomizeBuild } from './helpers/kit.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSituation } from '../../src/autoscaler/explain.ts';
+import { parseSituation } from '@podscale/hpa/explain.ts';
 
 describe('podscale hpa explain input', () => {
   it("reads a pod's startTime and readySince as documented (docs/hpa-explain.md), in seconds", () => {

@@ -10,9 +10,9 @@
  * (recordInitialRecommendation).
  */
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/autoscaler/decide.ts';
-import { toMilli } from '../../src/autoscaler/quantity.ts';
-import type { MetricSpec, Observed, PodInfo, ScalingRules, Situation } from '../../src/autoscaler/types.ts';
+import { decide } from '@podscale/hpa/decide.ts';
+import { toMilli } from '@podscale/hpa/quantity.ts';
+import type { MetricSpec, Observed, PodInfo, ScalingRules, Situation } from '@podscale/hpa/types.ts';
 
 const NOW = 1_000_000_000;
 const HOT = NOW;

@@ -21,8 +21,8 @@ import {
   stabilizeRecommendationWithBehaviors,
   storeScaleEvent,
   type Recommendation,
-} from '../../src/autoscaler/behavior.ts';
-import type { ScaleEvent, ScalingRules } from '../../src/autoscaler/types.ts';
+} from '@podscale/hpa/behavior.ts';
+import type { ScaleEvent, ScalingRules } from '@podscale/hpa/types.ts';
 
 const NOW = 1_000_000;
 const MIN = 60;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { podInfo } from '../../src/autoscaler/pod-info.ts';
+import { podInfo } from '@podscale/hpa/pod-info.ts';
 
 const started = '2026-03-29T07:30:00Z';
 const readyAt = '2026-03-29T07:30:20Z';

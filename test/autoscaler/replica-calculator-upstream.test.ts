@@ -21,9 +21,9 @@ import {
   groupPods,
   type CalculatorContext,
   type PodMetrics,
-} from '../../src/autoscaler/replica-calculator.ts';
-import { toMilli } from '../../src/autoscaler/quantity.ts';
-import type { PodInfo } from '../../src/autoscaler/types.ts';
+} from '@podscale/hpa/replica-calculator.ts';
+import { toMilli } from '@podscale/hpa/quantity.ts';
+import type { PodInfo } from '@podscale/hpa/types.ts';
 
 /** Go's zero time.Time is 0 on this clock; time.Now() is NOW. */
 const NOW = 1_000_000_000;

@@ -13,9 +13,9 @@ import {
   scaleUpRules,
   stabilizeRecommendation,
   stabilizeRecommendationWithBehaviors,
-} from '../../src/autoscaler/behavior.ts';
-import { decide, tolerancesForHpa } from '../../src/autoscaler/decide.ts';
-import { toApproximateFloat64 } from '../../src/autoscaler/quantity.ts';
+} from '@podscale/hpa/behavior.ts';
+import { decide, tolerancesForHpa } from '@podscale/hpa/decide.ts';
+import { toApproximateFloat64 } from '@podscale/hpa/quantity.ts';
 import {
   calculateRequests,
   calcPlainMetricReplicas,
@@ -26,8 +26,8 @@ import {
   groupPods,
   type CalculatorContext,
   type PodMetrics,
-} from '../../src/autoscaler/replica-calculator.ts';
-import type { MetricSpec, PodInfo, Situation } from '../../src/autoscaler/types.ts';
+} from '@podscale/hpa/replica-calculator.ts';
+import type { MetricSpec, PodInfo, Situation } from '@podscale/hpa/types.ts';
 
 const NOW = 100_000;
 const LONG_AGO = NOW - 3600;

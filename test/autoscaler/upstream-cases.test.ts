@@ -5,8 +5,8 @@
  * pods started an hour before `now`, and a 0.1 tolerance; the helpers below reproduce that.
  */
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/autoscaler/decide.ts';
-import type { History, MetricSpec, PodInfo, Situation } from '../../src/autoscaler/types.ts';
+import { decide } from '@podscale/hpa/decide.ts';
+import type { History, MetricSpec, PodInfo, Situation } from '@podscale/hpa/types.ts';
 
 const NOW = 10_000;
 const HOUR_AGO = NOW - 3600;

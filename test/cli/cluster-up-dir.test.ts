@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLUSTER_DIR_MARKER, checkClusterDir, ForeignDirectoryError, prepareClusterDir } from '../../src/cluster/cluster-dir.ts';
+import { CLUSTER_DIR_MARKER, checkClusterDir, ForeignDirectoryError, prepareClusterDir } from '@podscale/kube-local/cluster-dir.ts';
 import { runCli } from '../helpers/child.ts';
 
 /** Every file and directory below `dir` with its content and mtime: what "untouched" means. */

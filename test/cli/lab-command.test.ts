@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadLabKit } from '../../src/lab/kit.ts';
-import { until } from '../../src/process/net.ts';
-import type { LabState } from '../../src/lab/lab.ts';
+import { loadLabKit } from '@podscale/cli/lab/kit.ts';
+import { until } from '@podscale/process/net.ts';
+import type { LabState } from '@podscale/cli/lab/lab.ts';
 import { ROOT } from '../helpers/child.ts';
-import { probeTiming } from '../../src/cluster/probe.ts';
+import { probeTiming } from '@podscale/kube-local/probe.ts';
 
 const CLI = join(ROOT, 'dist', 'cli.js');
 const KIT = loadLabKit();

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/load/record.ts';
-import { renderReport } from '../../src/load/report.ts';
+import type { RunRecord } from '@podscale/cli/load/record.ts';
+import { renderReport } from '@podscale/cli/load/report.ts';
 import { runCli, spawnService, type StartedService } from '../helpers/child.ts';
 
 let service: StartedService;

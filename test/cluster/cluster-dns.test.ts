@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answer } from '../../src/cluster/real-node/cluster-dns.ts';
+import { answer } from '@podscale/kube-local/real-node/cluster-dns.ts';
 
 /** A query as a stub resolver sends it: one question, RD set. */
 function query(name: string, type = 1, id = 0x1234): Buffer {

@@ -3,11 +3,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/cluster/cluster.ts';
-import { until } from '../../src/process/net.ts';
-import { PodNetwork } from '../../src/cluster/pod-network.ts';
+import { Cluster } from '@podscale/kube-local/cluster.ts';
+import { until } from '@podscale/process/net.ts';
+import { PodNetwork } from '@podscale/kube-local/pod-network.ts';
 import { ROOT } from '../helpers/child.ts';
-import { realNodeLeftovers } from '../../src/cluster/real-node/sweep.ts';
+import { realNodeLeftovers } from '@podscale/kube-local/real-node/sweep.ts';
 import { clusterSkipReason, e2eNode, kubectl } from '../helpers/cluster.ts';
 
 const skip = (await clusterSkipReason()) ?? (await Cluster.unavailable().then((reason) => (reason ? (process.stderr.write(`skipped: ${reason}\n`), reason) : undefined)));

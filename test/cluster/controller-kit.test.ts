@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/cluster/cluster.ts';
-import { until } from '../../src/process/net.ts';
+import { Cluster } from '@podscale/kube-local/cluster.ts';
+import { until } from '@podscale/process/net.ts';
 import { ROOT } from '../helpers/child.ts';
 import { clusterSkipReason, e2eNode } from '../helpers/cluster.ts';
 

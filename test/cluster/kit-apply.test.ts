@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterCacheDir } from '../../src/cluster/binaries.ts';
-import { ControlPlane } from '../../src/cluster/control-plane.ts';
-import { until } from '../../src/process/net.ts';
+import { clusterCacheDir } from '@podscale/kube-local/binaries.ts';
+import { ControlPlane } from '@podscale/kube-local/control-plane.ts';
+import { until } from '@podscale/process/net.ts';
 import { clusterSkipReason, kubectl } from '../helpers/cluster.ts';
 
 const skip = await clusterSkipReason();

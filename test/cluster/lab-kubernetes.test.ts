@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/cluster/cluster.ts';
-import type { RunRecord } from '../../src/load/record.ts';
-import { metricCharts } from '../../src/load/report.ts';
-import { failures } from '../../src/load/stats.ts';
+import { Cluster } from '@podscale/kube-local/cluster.ts';
+import type { RunRecord } from '@podscale/cli/load/record.ts';
+import { metricCharts } from '@podscale/cli/load/report.ts';
+import { failures } from '@podscale/cli/load/stats.ts';
 import { ROOT } from '../helpers/child.ts';
 import { clusterSkipReason } from '../helpers/cluster.ts';
 

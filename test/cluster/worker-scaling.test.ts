@@ -7,9 +7,9 @@
  */
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cluster } from '../../src/cluster/cluster.ts';
-import { backlogUnavailable, BacklogLab } from '../../src/lab/backlog.ts';
-import { until } from '../../src/process/net.ts';
+import type { Cluster } from '@podscale/kube-local/cluster.ts';
+import { backlogUnavailable, BacklogLab } from '@podscale/cli/lab/backlog.ts';
+import { until } from '@podscale/process/net.ts';
 import { produceCounts } from '../helpers/kafka.ts';
 
 const PARTITIONS = 3;

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { buildApp } from '@podscale/service/app.ts';
+import { loadConfig, type Config } from '@podscale/service/config.ts';
 
 /**
  * Load shedding off unless a test asks for it: right after start-up, or on a busy machine, the

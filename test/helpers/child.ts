@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../src/process/net.ts';
+import { freePort } from '@podscale/process/net.ts';
 
 export { freePort };
 

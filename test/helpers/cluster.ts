@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { binaryPath, missingBinaries, type ClusterBinary } from '../../src/cluster/binaries.ts';
-import { Cluster, type NodeKind } from '../../src/cluster/cluster.ts';
+import { binaryPath, missingBinaries, type ClusterBinary } from '@podscale/kube-local/binaries.ts';
+import { Cluster, type NodeKind } from '@podscale/kube-local/cluster.ts';
 
 const run = promisify(execFile);
 

@@ -4,11 +4,11 @@
  * readiness and start times, and what custom.metrics.k8s.io and metrics.k8s.io returned, read
  * right after the status change — and its desiredReplicas must be the controller's.
  */
-import { recordRecommendationWithBehaviors, scaleDownRules, scaleUpRules, storeScaleEvent } from '../../src/autoscaler/behavior.ts';
-import { decide } from '../../src/autoscaler/decide.ts';
-import { toMilli } from '../../src/autoscaler/quantity.ts';
-import type { Decision, History, PodInfo } from '../../src/autoscaler/types.ts';
-import type { ObservedSync } from '../../src/cluster/hpa-observer.ts';
+import { recordRecommendationWithBehaviors, scaleDownRules, scaleUpRules, storeScaleEvent } from '@podscale/hpa/behavior.ts';
+import { decide } from '@podscale/hpa/decide.ts';
+import { toMilli } from '@podscale/hpa/quantity.ts';
+import type { Decision, History, PodInfo } from '@podscale/hpa/types.ts';
+import type { ObservedSync } from '@podscale/kube-local/hpa-observer.ts';
 
 /** kube-controller-manager defaults (the tests do not override them), which the port is given as they are. */
 export const CONTROLLER_DEFAULTS = { tolerance: 0.1, cpuInitializationPeriodS: 300, initialReadinessDelayS: 30 } as const;

@@ -1,5 +1,5 @@
 import { Partitioners, type Kafka } from 'kafkajs';
-import { brokerUnavailableReason, KafkaBroker } from '../../src/kafka/broker.ts';
+import { brokerUnavailableReason, KafkaBroker } from '@podscale/kafka/broker.ts';
 
 /** One broker per test file: `KafkaBroker.start()` in beforeAll, `stop()` in afterAll. */
 export { KafkaBroker };

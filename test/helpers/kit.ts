@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject } from '../../src/kit/manifests.ts';
+import type { KubeObject } from '@podscale/cli/kit/manifests.ts';
 import { ROOT } from './child.ts';
 
 /** `kubectl kustomize DIR`: exactly what `kubectl apply -k DIR` would send. */

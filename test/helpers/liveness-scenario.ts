@@ -1,5 +1,5 @@
-import type { Cluster } from '../../src/cluster/cluster.ts';
-import { until } from '../../src/process/net.ts';
+import type { Cluster } from '@podscale/kube-local/cluster.ts';
+import { until } from '@podscale/process/net.ts';
 
 /*
  * One failing-liveness scenario for every runtime that runs podscale's pods: the lab (LabPod,

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, until } from '../../src/process/net.ts';
+import { freePort, until } from '@podscale/process/net.ts';
 import { ROOT } from '../helpers/child.ts';
 
 const run = promisify(execFile);

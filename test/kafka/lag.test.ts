@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka } from 'kafkajs';
-import { createKafka } from '../../src/kafka/client.ts';
-import { readConsumerLag } from '../../src/kafka/lag.ts';
+import { createKafka } from '@podscale/kafka/client.ts';
+import { readConsumerLag } from '@podscale/kafka/lag.ts';
 import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
-import { createTopic } from '../../src/kafka/topics.ts';
+import { createTopic } from '@podscale/kafka/topics.ts';
 
 const skip = await kafkaSkipReason();
 

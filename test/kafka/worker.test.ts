@@ -12,14 +12,14 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serviceEnv, SERVICE_DIR } from '../../scripts/service-bundle.ts';
-import { ConfigError, loadConfig } from '../../src/config.ts';
-import { createKafka } from '../../src/kafka/client.ts';
-import { readConsumerLag } from '../../src/kafka/lag.ts';
-import { until } from '../../src/process/net.ts';
+import { ConfigError, loadConfig } from '@podscale/service/config.ts';
+import { createKafka } from '@podscale/kafka/client.ts';
+import { readConsumerLag } from '@podscale/kafka/lag.ts';
+import { until } from '@podscale/process/net.ts';
 import { freePort, ROOT, runServiceExpectingExit, spawnService, type LogLine, type StartedService } from '../helpers/child.ts';
 import { kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
 import { OPENMETRICS_ACCEPT, promtoolCheckMetrics, scrape } from '../helpers/metrics.ts';
-import { createTopic as createKafkaTopic } from '../../src/kafka/topics.ts';
+import { createTopic as createKafkaTopic } from '@podscale/kafka/topics.ts';
 
 const skip = await kafkaSkipReason();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ObservedSync } from '../../src/cluster/hpa-observer.ts';
-import { hpaDecisions } from '../../src/lab/kubernetes.ts';
+import type { ObservedSync } from '@podscale/kube-local/hpa-observer.ts';
+import { hpaDecisions } from '@podscale/cli/lab/kubernetes.ts';
 
 const sync = (at: number, status: ObservedSync['status']): ObservedSync => ({ at, readAt: at, spec: { maxReplicas: 10 }, status, pods: [], podTimes: {}, metrics: {} });
 const able = (reason: string, message: string) => ({ type: 'AbleToScale', status: 'True', reason, message });

@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SyncRecord } from '../../src/lab/controller.ts';
-import { loadLabKit } from '../../src/lab/kit.ts';
-import { Lab, type LabOptions } from '../../src/lab/lab.ts';
-import { until } from '../../src/process/net.ts';
-import { EmbeddedRateSource } from '../../src/lab/rates.ts';
-import { scalingStory } from '../../src/lab/story.ts';
-import { LoadRun, type RunSummary } from '../../src/load/engine.ts';
-import { ArrivalSchedule, parseStages } from '../../src/load/schedule.ts';
-import { failures } from '../../src/load/stats.ts';
-import { probeTiming, type ProbeSpec } from '../../src/cluster/probe.ts';
+import type { SyncRecord } from '@podscale/cli/lab/controller.ts';
+import { loadLabKit } from '@podscale/cli/lab/kit.ts';
+import { Lab, type LabOptions } from '@podscale/cli/lab/lab.ts';
+import { until } from '@podscale/process/net.ts';
+import { EmbeddedRateSource } from '@podscale/cli/lab/rates.ts';
+import { scalingStory } from '@podscale/cli/lab/story.ts';
+import { LoadRun, type RunSummary } from '@podscale/cli/load/engine.ts';
+import { ArrivalSchedule, parseStages } from '@podscale/cli/load/schedule.ts';
+import { failures } from '@podscale/cli/load/stats.ts';
+import { probeTiming, type ProbeSpec } from '@podscale/kube-local/probe.ts';
 
 // Short periods so the tests take seconds, not minutes; everything else is as shipped.
 const FAST = { syncPeriodS: 2, scrapeIntervalS: 1, rateWindowS: 4, propagationDelayMs: 300, podEnv: { SHUTDOWN_DELAY_MS: '600' } } satisfies Partial<LabOptions>;

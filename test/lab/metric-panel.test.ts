@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/load/record.ts';
-import { metricCharts, renderReport } from '../../src/load/report.ts';
+import type { RunRecord } from '@podscale/cli/load/record.ts';
+import { metricCharts, renderReport } from '@podscale/cli/load/report.ts';
 import { ROOT } from '../helpers/child.ts';
 
 const run = promisify(execFile);

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { backlogStages, scenarioStages } from '../../src/lab/scenarios.ts';
-import { deletionOrder } from '../../src/lab/deployment.ts';
-import { loadLabKit } from '../../src/lab/kit.ts';
-import type { MetricProposal } from '../../src/autoscaler/types.ts';
-import type { SyncRecord } from '../../src/lab/controller.ts';
-import { applyOverrides } from '../../src/lab/lab.ts';
-import type { LabPod } from '../../src/lab/pod.ts';
-import { extrapolatedRate } from '../../src/lab/rates.ts';
-import { scalingStory } from '../../src/lab/story.ts';
-import { ArrivalSchedule, parseStages } from '../../src/load/schedule.ts';
+import { backlogStages, scenarioStages } from '@podscale/cli/lab/scenarios.ts';
+import { deletionOrder } from '@podscale/cli/lab/deployment.ts';
+import { loadLabKit } from '@podscale/cli/lab/kit.ts';
+import type { MetricProposal } from '@podscale/hpa/types.ts';
+import type { SyncRecord } from '@podscale/cli/lab/controller.ts';
+import { applyOverrides } from '@podscale/cli/lab/lab.ts';
+import type { LabPod } from '@podscale/cli/lab/pod.ts';
+import { extrapolatedRate } from '@podscale/cli/lab/rates.ts';
+import { scalingStory } from '@podscale/cli/lab/story.ts';
+import { ArrivalSchedule, parseStages } from '@podscale/cli/load/schedule.ts';
 
 describe('the lab reads the shipped kit', () => {
   it('takes replicas, CPU request, probes, strategy, grace period, HPA and adapter rule from k8s/', () => {

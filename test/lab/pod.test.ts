@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LabPod } from '../../src/lab/pod.ts';
-import { until } from '../../src/process/net.ts';
+import { LabPod } from '@podscale/cli/lab/pod.ts';
+import { until } from '@podscale/process/net.ts';
 import { SERVER_ENTRY } from '../helpers/child.ts';
 
 const clock = () => performance.now() / 1000;

@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LoadRun, type IntervalReport, type LoadOptions } from '../../src/load/engine.ts';
-import { ArrivalSchedule, constantRate, parseStages } from '../../src/load/schedule.ts';
+import { LoadRun, type IntervalReport, type LoadOptions } from '@podscale/cli/load/engine.ts';
+import { ArrivalSchedule, constantRate, parseStages } from '@podscale/cli/load/schedule.ts';
 import { freePort, spawnService, type StartedService } from '../helpers/child.ts';
 import { httpServer, resettingServer, type TestServer } from '../helpers/servers.ts';
 

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../../src/kafka/client.ts';
-import type { RunRecord } from '../../src/load/record.ts';
-import { renderReport } from '../../src/load/report.ts';
-import { ArrivalSchedule, constantRate } from '../../src/load/schedule.ts';
+import { createKafka } from '@podscale/kafka/client.ts';
+import type { RunRecord } from '@podscale/cli/load/record.ts';
+import { renderReport } from '@podscale/cli/load/report.ts';
+import { ArrivalSchedule, constantRate } from '@podscale/cli/load/schedule.ts';
 import { runCli } from '../helpers/child.ts';
 import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
-import { createTopic as createKafkaTopic } from '../../src/kafka/topics.ts';
+import { createTopic as createKafkaTopic } from '@podscale/kafka/topics.ts';
 
 const skip = await kafkaSkipReason();
 

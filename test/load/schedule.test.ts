@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArrivalSchedule, constantRate, parseStages } from '../../src/load/schedule.ts';
+import { ArrivalSchedule, constantRate, parseStages } from '@podscale/cli/load/schedule.ts';
 
 describe('parseStages', () => {
   it('ramps each stage from the previous target, starting at 0', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { applyWatchEvent, toReplicaState, type DeploymentObject, type HpaObject } from '../../src/load/watch/kubernetes.ts';
+import { applyWatchEvent, toReplicaState, type DeploymentObject, type HpaObject } from '@podscale/cli/load/watch/kubernetes.ts';
 
 interface RecordedEvent {
   kind: 'Deployment' | 'HorizontalPodAutoscaler';

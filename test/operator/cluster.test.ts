@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { ControlPlane } from '../../src/cluster/control-plane.ts';
+import { ControlPlane } from '@podscale/kube-local/control-plane.ts';
 import { clusterSkipReason } from '../helpers/cluster.ts';
 import { adminKubectl, ControllerProcess, Exporter, sleep, TestPrometheus, type LogLine } from './harness.ts';
 

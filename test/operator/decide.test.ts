@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decidePolicy, type PolicyInput } from '../../src/operator/decide.ts';
-import type { PolicySpec } from '../../src/operator/policy.ts';
-import { specProblems } from '../../src/operator/policy.ts';
+import { decidePolicy, type PolicyInput } from '@podscale/operator/decide.ts';
+import type { PolicySpec } from '@podscale/operator/policy.ts';
+import { specProblems } from '@podscale/operator/policy.ts';
 
 const now = Date.parse('2026-01-10T12:00:00Z');
 const query = 'sum(kafka_consumergroup_lag{group="orders"})';

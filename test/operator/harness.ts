@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
-import { GuardedProcess } from '../../src/process/guarded.ts';
-import { freePort, until } from '../../src/process/net.ts';
+import { GuardedProcess } from '@podscale/process/guarded.ts';
+import { freePort, until } from '@podscale/process/net.ts';
 import { ROOT } from '../helpers/child.ts';
 import { kubectl } from '../helpers/cluster.ts';
 

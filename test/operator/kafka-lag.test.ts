@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlane } from '../../src/cluster/control-plane.ts';
-import { createKafka } from '../../src/kafka/client.ts';
+import { ControlPlane } from '@podscale/kube-local/control-plane.ts';
+import { createKafka } from '@podscale/kafka/client.ts';
 import { clusterSkipReason } from '../helpers/cluster.ts';
 import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
 import { adminKubectl, ControllerProcess, type LogLine } from './harness.ts';
-import { createTopic } from '../../src/kafka/topics.ts';
+import { createTopic } from '@podscale/kafka/topics.ts';
 
 const skip = (await clusterSkipReason()) ?? (await kafkaSkipReason());
 const PARTITIONS = 3;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entryInForce, parseDays, zonedInstant } from '../../src/operator/schedule.ts';
+import { entryInForce, parseDays, zonedInstant } from '@podscale/operator/schedule.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -70,7 +70,7 @@ describe('schedule: the entry in force', () => {
 
 describe('schedule: the next window start', () => {
   it('is the earliest start after now, over midnight, days and time zones', async () => {
-    const { nextStart } = await import('../../src/operator/schedule.ts');
+    const { nextStart } = await import('@podscale/operator/schedule.ts');
     const entries = [{ time: '22:00', replicas: 2 }, { time: '09:00', replicas: 10, days: 'Mon-Fri' }];
     expect(iso(nextStart(entries, at('2026-01-09T23:00:00Z')))).toBe('2026-01-10T22:00:00.000Z'); // Saturday: no 09:00
     expect(iso(nextStart(entries, at('2026-01-11T23:00:00Z')))).toBe('2026-01-12T09:00:00.000Z'); // Monday 09:00

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
+import { buildApp } from '@podscale/service/app.ts';
 import type { FastifyInstance } from 'fastify';
 import { testConfig } from '../helpers/app.ts';
 

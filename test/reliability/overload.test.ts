@@ -3,13 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoadRun } from '../../src/load/engine.ts';
-import { ArrivalSchedule, constantRate } from '../../src/load/schedule.ts';
+import { LoadRun } from '@podscale/cli/load/engine.ts';
+import { ArrivalSchedule, constantRate } from '@podscale/cli/load/schedule.ts';
 import { closedModelCapacity } from '../../bench/soak.ts';
-import { loadConfig } from '../../src/config.ts';
-import { loadLabKit } from '../../src/lab/kit.ts';
+import { loadConfig } from '@podscale/service/config.ts';
+import { loadLabKit } from '@podscale/cli/lab/kit.ts';
 import { spawnService, type StartedService } from '../helpers/child.ts';
-import { probeTiming } from '../../src/cluster/probe.ts';
+import { probeTiming } from '@podscale/kube-local/probe.ts';
 
 let service: StartedService;
 beforeAll(async () => {

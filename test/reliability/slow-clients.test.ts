@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONNECTIONS_CHECKING_INTERVAL_MS } from '../../src/app.ts';
+import { CONNECTIONS_CHECKING_INTERVAL_MS } from '@podscale/service/app.ts';
 import { spawnService, type StartedService } from '../helpers/child.ts';
 
 const started: StartedService[] = [];

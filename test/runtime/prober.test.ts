@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeOnce, type ProbeSpec } from '../../src/cluster/probe.ts';
-import { ContainerProber, ProbeResult, type ProbeKind } from '../../src/cluster/prober.ts';
-import { until } from '../../src/process/net.ts';
+import { probeOnce, type ProbeSpec } from '@podscale/kube-local/probe.ts';
+import { ContainerProber, ProbeResult, type ProbeKind } from '@podscale/kube-local/prober.ts';
+import { until } from '@podscale/process/net.ts';
 
 /*
  * kubelet's prober semantics, from pkg/kubelet/prober/worker.go (v1.34.4): the initial result per

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Component } from '../../src/process/components.ts';
-import { until } from '../../src/process/net.ts';
+import { Component } from '@podscale/process/components.ts';
+import { until } from '@podscale/process/net.ts';
 
 /** A program that says it started and then runs until it is stopped (or exits with argv's code after argv's ms). */
 const PROGRAM = `console.log('up', process.pid); const [ms, code] = process.argv.slice(1).map(Number); if (ms) setTimeout(() => process.exit(code), ms); else setInterval(() => {}, 1000);`;
