@@ -1,37 +1,70 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Each workspace package and the @podscale packages its package.json lists. */
+const packages = readdirSync('packages').map((dir) => {
+  const manifest = JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8'));
+  const uses = Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith('@podscale/')).map((name) => name.slice('@podscale/'.length));
+  return { dir, uses };
+});
+
 /**
- * `npm run lint` runs this: the import graph must stay a tree of layers. A cycle between two
- * modules, or between two folders, fails the lint (see docs/architecture.md).
+ * `npm run lint` runs this: the import graph must stay a tree of layers (docs/architecture.md).
+ * It fails on a cycle between two modules, two folders or two packages; on a package importing
+ * what its package.json does not name; on a deployable (service, operator) importing a tool; and
+ * on the HPA port importing anything.
  * @type {import('dependency-cruiser').IConfiguration}
  */
 export default {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'modules that import each other, directly or through others', from: {}, to: { circular: true } },
-    { name: 'no-circular-folders', severity: 'error', scope: 'folder', comment: 'folders that import each other, directly or through others', from: {}, to: { circular: true } },
+    { name: 'no-circular-folders', severity: 'error', scope: 'folder', comment: 'folders (and so packages) that import each other, directly or through others', from: {}, to: { circular: true } },
+    {
+      name: 'package-names-its-imports',
+      severity: 'error',
+      comment: "a package imports only what its own package.json lists (dependencies; node: built-ins aside): the closest package.json decides",
+      from: { path: '^packages/' },
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown', 'npm-dev'] },
+    },
+    {
+      name: 'packages-import-each-other-by-name',
+      severity: 'error',
+      comment: 'one package reaches another through its name (@podscale/<name>/…), never by a relative path',
+      from: { path: '^packages/([^/]+)/' },
+      to: { path: '^packages/', pathNot: '^packages/$1/', dependencyTypes: ['local'] },
+    },
+    ...packages.map(({ dir, uses }) => ({
+      name: `${dir}-uses-only-what-it-lists`,
+      severity: 'error',
+      comment: `packages/${dir}/package.json lists ${uses.length ? uses.map((name) => `@podscale/${name}`).join(', ') : 'no @podscale package'}: it imports no other`,
+      from: { path: `^packages/${dir}/` },
+      to: { path: '^packages/', pathNot: `^packages/(${[dir, ...uses].join('|')})/` },
+    })),
     {
       name: 'deployable-imports-no-tool',
       severity: 'error',
-      comment: 'the service (src/*.ts, plugins, routes, metrics, worker) and the operator ship in images; the tools (cli, lab, load, local cluster, kit, the test broker) only run them',
-      from: { path: '^src/(operator|plugins|routes|metrics|worker)/|^src/[^/]+[.]ts$', pathNot: '^src/cli[.]ts$' },
-      to: { path: '^src/(cli|lab|load|cluster|kit|process)/|^src/cli[.]ts$|^src/kafka/broker[.]ts$' },
+      comment: 'the service and the operator ship in images; the tools (cli: load, lab, kit; kube-local; process; the test broker) only run them',
+      from: { path: '^packages/(service|operator)/' },
+      to: { path: '^packages/(cli|kube-local|process)/|^packages/kafka/src/broker[.]ts$' },
     },
     {
       name: 'hpa-port-imports-nothing',
       severity: 'error',
-      comment: 'the HPA port is pure: node: built-ins at most, no package and no other folder',
-      from: { path: '^src/autoscaler/' },
-      to: { pathNot: '^src/autoscaler/|^node:' , dependencyTypesNot: ['core'] },
+      comment: 'the HPA port is pure: no package and no other folder',
+      from: { path: '^packages/hpa/' },
+      to: { pathNot: '^packages/hpa/', dependencyTypesNot: ['core'] },
     },
     {
       name: 'cli-commands-import-no-command',
       severity: 'error',
-      comment: 'a command module only declares its options and calls one function of a package: what two commands share belongs in that package (argument parsers in src/cli/parse.ts)',
-      from: { path: '^src/cli/[^/]+-command[.]ts$' },
-      to: { path: '^src/cli/[^/]+-command[.]ts$' },
+      comment: 'a command module only declares its options and calls one function of a package: what two commands share belongs in that package (argument parsers in packages/cli/src/commands/parse.ts)',
+      from: { path: '^packages/cli/src/commands/[^/]+-command[.]ts$' },
+      to: { path: '^packages/cli/src/commands/[^/]+-command[.]ts$' },
     },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(dist|coverage|[.]tmp|runs)/' },
+    combinedDependencies: false,
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },

@@ -5,13 +5,20 @@
 # Nothing below is Alpine- or Debian-specific: any Node 24 base with `node` on PATH works.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
+# npm ci needs every workspace's package.json; the sources come after, so a code change keeps this layer.
 COPY package.json package-lock.json ./
+COPY packages/hpa/package.json ./packages/hpa/
+COPY packages/process/package.json ./packages/process/
+COPY packages/kafka/package.json ./packages/kafka/
+COPY packages/kube-local/package.json ./packages/kube-local/
+COPY packages/operator/package.json ./packages/operator/
+COPY packages/service/package.json ./packages/service/
+COPY packages/cli/package.json ./packages/cli/
 RUN npm ci --ignore-scripts --no-fund --no-audit
-COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build-service.ts scripts/service-bundle.ts scripts/build-controller.ts ./scripts/
-COPY src ./src
-# tsc for the tools, then esbuild: dist/service/server.mjs (+ map), runnable without node_modules,
-# and its compile cache, filled by a warm-up run of the bundle on this same Node.
+COPY packages ./packages
+# esbuild: dist/service/server.mjs (+ map), runnable without node_modules, and its compile cache,
+# filled by a warm-up run of the bundle on this same Node; dist/controller/main.mjs.
 RUN npm run build
 
 # The AutoScalerPolicy controller (k8s/controller, image podscale-controller): its own bundle only.
@@ -33,7 +40,7 @@ ENV NODE_ENV=production \
     NODE_COMPILE_CACHE_PORTABLE=1 \
     NODE_OPTIONS=--max-semi-space-size=4
 WORKDIR /app
-# One folder, ~3.2 MiB: the bundle, its source map (stack traces map back to src/ when first
+# One folder, ~3.2 MiB: the bundle, its source map (stack traces map back to packages/ when first
 # printed), the worker's Kafka bundle and the compile cache. Owned by root and read-only to the
 # app user: works with readOnlyRootFilesystem (Node only reads the cache).
 COPY --from=build /app/dist/service ./dist/service

@@ -147,7 +147,7 @@ const show = (r: Ratio) => (r.rounds.length > 1 ? `${r.median}× (${r.min}–${r
 
 async function podscaleLoad(url: string, args: string[]): Promise<RunRecord> {
   const out = join(tmpdir(), `podscale-bench-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
-  await run('taskset', ['-c', CLIENT_CORE, process.execPath, join(ROOT, 'dist/cli.js'), 'load', url, ...args, '--out', out, '--plain'], { maxBuffer: 64 * 1024 * 1024 });
+  await run('taskset', ['-c', CLIENT_CORE, process.execPath, join(ROOT, 'packages/cli/src/cli.ts'), 'load', url, ...args, '--out', out, '--plain'], { maxBuffer: 64 * 1024 * 1024 });
   return JSON.parse(await readFile(out, 'utf8')) as RunRecord;
 }
 

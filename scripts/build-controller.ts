@@ -1,5 +1,5 @@
 /**
- * The controller image ships one folder, dist/controller/: src/operator/main.ts and everything it
+ * The controller image ships one folder, dist/controller/: packages/operator/src/main.ts and everything it
  * imports (client-node included), bundled by esbuild into main.mjs (+ its source map), runnable
  * with no node_modules, like the service's bundle (scripts/build-service.ts).
  *
@@ -15,7 +15,7 @@ const result = await build({
   absWorkingDir: ROOT,
   // main.ts starts the controller when it is the process' main module; in the bundle its
   // import.meta.url is the bundle's, which `node main.mjs` makes the main module.
-  entryPoints: ['src/operator/main.ts'],
+  entryPoints: ['packages/operator/src/main.ts'],
   outfile: CONTROLLER_BUNDLE,
   bundle: true,
   platform: 'node',

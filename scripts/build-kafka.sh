@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Resolves the Kafka broker the tests start (src/kafka/broker.ts) from Maven Central: the runtime
+# Resolves the Kafka broker the tests start (packages/kafka/src/broker.ts) from Maven Central: the runtime
 # jars of tools/kafka/pom.xml, copied into a cache outside the clone, one directory per version and
 # hash of the pom, and points `current` at it. A no-op (no Maven run) when that directory is complete.
 #

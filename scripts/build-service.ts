@@ -1,12 +1,12 @@
 /**
- * The service image ships one folder, dist/service/: src/server.ts and everything it imports,
+ * The service image ships one folder, dist/service/: packages/service/src/server.ts and everything it imports,
  * bundled by esbuild into server.mjs (+ its source map), runnable with no node_modules, and
  * Node's compile cache for it, made by one warm-up run of the bundle. The tools (CLI, load, lab)
- * keep the plain tsc build in dist/ and their dependencies.
+ * run from their TypeScript source with their dependencies.
  *
  *   node scripts/build-service.ts    (part of `npm run build`)
  *
- * Worker mode (PODSCALE_MODE=worker) needs the Kafka client: src/kafka/consumer.ts and kafkajs go into a
+ * Worker mode (PODSCALE_MODE=worker) needs the Kafka client: packages/kafka/src/consumer.ts and kafkajs go into a
  * bundle of their own, kafka.mjs beside server.mjs, which server.mjs imports only in worker mode;
  * the HTTP mode loads exactly what it did before.
  *
@@ -27,7 +27,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { name: string; version: string };
 
 /** The worker's Kafka code, bundled apart; server.mjs imports it as ./kafka.mjs. */
-const KAFKA_ENTRY = 'src/kafka/consumer.ts';
+const KAFKA_ENTRY = 'packages/kafka/src/consumer.ts';
 const KAFKA_BUNDLE = `${SERVICE_DIR}/kafka.mjs`;
 const kafkaApart: Plugin = {
   name: 'kafka-apart',
@@ -60,7 +60,7 @@ const common: BuildOptions = {
 };
 
 for (const [entry, outfile, plugins] of [
-  ['src/server.ts', SERVICE_BUNDLE, [kafkaApart]],
+  ['packages/service/src/server.ts', SERVICE_BUNDLE, [kafkaApart]],
   [KAFKA_ENTRY, KAFKA_BUNDLE, []],
 ] as const) {
   const result = await build({ ...common, entryPoints: [entry], outfile, plugins: [...plugins] });

@@ -18,7 +18,7 @@ it('maps stack frames of a bundle back to its sources, reading the map only when
   await writeFile(
     source,
     [
-      `import { installLazySourceMaps } from ${JSON.stringify(join(ROOT, 'src/stack-traces.ts'))};`,
+      `import { installLazySourceMaps } from ${JSON.stringify(join(ROOT, 'packages/service/src/stack-traces.ts'))};`,
       'installLazySourceMaps(import.meta.url);',
       'function explode(): never {',
       "  throw new Error('boom');",

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/child.ts';
+import { CLI } from '../helpers/child.ts';
 
 async function explain(input: string): Promise<{ code: number | null; lines: unknown[] }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'hpa', 'explain'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'hpa', 'explain'], { stdio: ['pipe', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stdin.end(input);

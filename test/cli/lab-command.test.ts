@@ -1,16 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLabKit } from '@podscale/cli/lab/kit.ts';
 import { until } from '@podscale/process/net.ts';
 import type { LabState } from '@podscale/cli/lab/lab.ts';
-import { ROOT } from '../helpers/child.ts';
+import { CLI } from '../helpers/child.ts';
 import { probeTiming } from '@podscale/kube-local/probe.ts';
 
-const CLI = join(ROOT, 'dist', 'cli.js');
 const KIT = loadLabKit();
 // A pod's process exists as soon as it is spawned: allow it its whole startup-probe budget.
 const SPAWN_MS = KIT.probes.startup ? probeTiming(KIT.probes.startup).periodMs * probeTiming(KIT.probes.startup).failureThreshold : probeTiming(KIT.probes.readiness).periodMs;

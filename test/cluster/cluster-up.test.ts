@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Cluster } from '@podscale/kube-local/cluster.ts';
 import { until } from '@podscale/process/net.ts';
 import { PodNetwork } from '@podscale/kube-local/pod-network.ts';
-import { ROOT } from '../helpers/child.ts';
+import { CLI, ROOT } from '../helpers/child.ts';
 import { realNodeLeftovers } from '@podscale/kube-local/real-node/sweep.ts';
 import { clusterSkipReason, e2eNode, kubectl } from '../helpers/cluster.ts';
 
@@ -16,7 +16,7 @@ const node = skip ? 'agent' : await e2eNode('test/cluster/cluster-up.test.ts');
 
 /** Starts `podscale cluster up` and resolves with its output once it printed `cluster ready`. */
 async function clusterUp(dir: string, extra: string[] = []): Promise<{ child: ChildProcess; output: () => string; slot: number }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'cluster', 'up', '--dir', dir, '--node', node, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--dir', dir, '--node', node, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -8,7 +8,7 @@ import { HpaObserver } from '@podscale/kube-local/hpa-observer.ts';
 import { until } from '@podscale/process/net.ts';
 import type { RunRecord } from '@podscale/cli/load/record.ts';
 import { failures } from '@podscale/cli/load/stats.ts';
-import { ROOT } from '../helpers/child.ts';
+import { CLI, ROOT } from '../helpers/child.ts';
 import { clusterSkipReason, e2eNode } from '../helpers/cluster.ts';
 import { compareWithController, CONTROLLER_DEFAULTS } from '../helpers/hpa-differential.ts';
 
@@ -43,7 +43,7 @@ async function load(cluster: Cluster, args: string[]): Promise<RunRecord> {
  */
 function startLoad(cluster: Cluster, args: string[]): { stop(): void; record: Promise<RunRecord> } {
   const out = join(cluster.dir, `load-${Date.now()}.json`);
-  const child = execFile(process.execPath, [join(ROOT, 'dist/cli.js'), 'load', ...args, '--plain', '--out', out], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 64 * 1024 * 1024 });
+  const child = execFile(process.execPath, [CLI, 'load', ...args, '--plain', '--out', out], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 64 * 1024 * 1024 });
   const exited = new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`podscale load exited ${code}`)))));
   return { stop: () => void child.kill('SIGTERM'), record: exited.then(async () => JSON.parse(await readFile(out, 'utf8')) as RunRecord) };
 }
@@ -221,7 +221,7 @@ describe.skipIf(skip)(`the shipped kit on a real control plane, scaled by the re
     expect(events).toMatch(/New size: \d+; reason: cpu resource utilization \(percentage of request\) above target/);
     process.stdout.write(`under /api/work load: ${record.summary.counts.status['2xx']} of ${record.summary.counts.offered} answered 2xx; ${JSON.stringify({ status: record.summary.counts.status, errors: record.summary.counts.errors, dropped: record.summary.counts.dropped })}\n`);
     // Every request is answered. Some are shed with 503 + Retry-After by the service's own
-    // event-loop-delay guard (src/plugins/overload.ts, 100 ms): a pod that uses up its CFS quota
+    // event-loop-delay guard (packages/service/src/plugins/overload.ts, 100 ms): a pod that uses up its CFS quota
     // stalls until the next 100 ms period — the limit is real — and on a two-core machine shared
     // with the control plane and the new pods' start-up that happens (measured 1-3 %). The Service
     // refuses, resets, times out or drops none.

@@ -8,11 +8,10 @@ import { Cluster } from '@podscale/kube-local/cluster.ts';
 import type { RunRecord } from '@podscale/cli/load/record.ts';
 import { metricCharts } from '@podscale/cli/load/report.ts';
 import { failures } from '@podscale/cli/load/stats.ts';
-import { ROOT } from '../helpers/child.ts';
+import { CLI } from '../helpers/child.ts';
 import { clusterSkipReason } from '../helpers/cluster.ts';
 
 const run = promisify(execFile);
-const CLI = join(ROOT, 'dist', 'cli.js');
 
 const skip =
   (await clusterSkipReason(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'prometheus', 'prometheus-adapter', 'metrics-server'])) ??

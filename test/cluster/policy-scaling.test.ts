@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '@podscale/kube-local/cluster.ts';
 import { until } from '@podscale/process/net.ts';
 import type { RunRecord } from '@podscale/cli/load/record.ts';
-import { ROOT } from '../helpers/child.ts';
+import { CLI, ROOT } from '../helpers/child.ts';
 import { clusterSkipReason } from '../helpers/cluster.ts';
 import { runLivenessScenario } from '../helpers/liveness-scenario.ts';
 
@@ -56,7 +56,7 @@ describe.skipIf(skip)('AutoScalerPolicy on the real control plane: the controlle
     const url = (JSON.parse(await readFile(cluster.servicesFile, 'utf8')) as Record<string, string>)['podscale/podscale'];
     const out = join(dir, 'load.json');
     const rate = 5 * THRESHOLD * 2;
-    await run(process.execPath, [join(ROOT, 'dist/cli.js'), 'load', `${url}/`, '--rate', String(rate), '--duration', `${RATE_WINDOW_S + 2 * SCRAPE_S + RESYNC_S}s`, '--max-requests-per-connection', '20', '--watch', 'deployment/podscale', '-n', 'podscale', '--plain', '--out', out], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 64 * 1024 * 1024 });
+    await run(process.execPath, [CLI, 'load', `${url}/`, '--rate', String(rate), '--duration', `${RATE_WINDOW_S + 2 * SCRAPE_S + RESYNC_S}s`, '--max-requests-per-connection', '20', '--watch', 'deployment/podscale', '-n', 'podscale', '--plain', '--out', out], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 64 * 1024 * 1024 });
     const record = JSON.parse(await readFile(out, 'utf8')) as RunRecord;
     const desired = record.timeline.map((point) => point.replicas?.desired ?? 0);
     process.stdout.write(`replicas (desired) per second under ${rate} req/s, set by the policy: ${desired.join(' ')}\n`);

@@ -1,7 +1,7 @@
 /**
  * Kafka consumers scaled on lag, end to end on the real control plane: the shipped k8s/controller
  * and k8s/worker as pods (on the real node where it can run, else the node agent), a real broker on the pod bridge, the backlog lab's set-up
- * (src/lab/backlog.ts). A burst of messages scales the workers up to the partition count; a rollout
+ * (packages/cli/src/lab/backlog.ts). A burst of messages scales the workers up to the partition count; a rollout
  * runs while they consume; the policy scales them down as the lag falls; every message is processed
  * at least once and the duplicates are at most what was in flight at each SIGTERM.
  */

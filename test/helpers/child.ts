@@ -7,7 +7,8 @@ import { freePort } from '@podscale/process/net.ts';
 export { freePort };
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const SERVER_ENTRY = `${ROOT}dist/server.js`;
+/** The service as it ships: the bundle of the image (npm run build, or the tests' global setup). */
+export const SERVER_ENTRY = `${ROOT}dist/service/server.mjs`;
 
 export interface LogLine {
   msg?: string;
@@ -67,7 +68,7 @@ export interface StartedService {
   port: number;
 }
 
-/** Spawns `node dist/server.js` on a free port and waits until it logs that it listens. */
+/** Spawns the service bundle on a free port and waits until it logs that it listens. */
 export async function spawnService(env: Record<string, string> = {}, nodeArgs: string[] = [], entry = SERVER_ENTRY): Promise<StartedService> {
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, [...nodeArgs, entry], {
@@ -88,7 +89,8 @@ export async function runServiceExpectingExit(env: Record<string, string>): Prom
   return { code, stderr: service.stderr.join('\n') };
 }
 
-export const CLI = `${ROOT}dist/cli.js`;
+/** The podscale command, run from its TypeScript source as `npx podscale` runs it. */
+export const CLI = `${ROOT}packages/cli/src/cli.ts`;
 
 export interface CliRun {
   code: number | null;

@@ -1,5 +1,5 @@
 /**
- * The HPA port (src/autoscaler) judged by the real kube-controller-manager: at every HPA sync the
+ * The HPA port (packages/hpa/src) judged by the real kube-controller-manager: at every HPA sync the
  * cluster showed (a status write), the port is given what the controller saw — the pods, their
  * readiness and start times, and what custom.metrics.k8s.io and metrics.k8s.io returned, read
  * right after the status change — and its desiredReplicas must be the controller's.

@@ -6,10 +6,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '@podscale/cli/load/record.ts';
 import { metricCharts, renderReport } from '@podscale/cli/load/report.ts';
-import { ROOT } from '../helpers/child.ts';
+import { CLI } from '../helpers/child.ts';
 
 const run = promisify(execFile);
-const CLI = join(ROOT, 'dist', 'cli.js');
 const FAST = ['--sync-period', '2s', '--scrape-interval', '1s', '--rate-window', '4s', '--propagation-delay', '300ms', '--plain'];
 
 describe('the HPA metric panel (current vs target) in the lab report', () => {

@@ -4,10 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ROOT } from '../helpers/child.ts';
+import { CLI, ROOT } from '../helpers/child.ts';
 
 async function explain(input: string): Promise<{ code: number | null; lines: Record<string, unknown>[] }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'policy', 'explain'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'policy', 'explain'], { stdio: ['pipe', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stdin.end(input);
@@ -51,7 +51,7 @@ describe('podscale policy explain', () => {
 
   it('documents its input in --help, and podscale controller --help lists the flags', async () => {
     const run = (args: string[]) => {
-      const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
       let stdout = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       return once(child, 'close').then(([code]) => ({ code: code as number, stdout }));

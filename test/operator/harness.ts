@@ -99,7 +99,7 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-/** `node dist/operator/main.js` as a real child process; its JSON log lines are kept and awaitable. */
+/** The controller (`node packages/operator/src/main.ts`) as a real child process; its JSON log lines are kept and awaitable. */
 export class ControllerProcess {
   readonly lines: LogLine[] = [];
   readonly identity: string;
@@ -109,7 +109,7 @@ export class ControllerProcess {
 
   constructor(identity: string, args: string[]) {
     this.identity = identity;
-    this.process = new GuardedProcess(process.execPath, [join(ROOT, 'dist', 'operator', 'main.js'), `--identity=${identity}`, '--host=127.0.0.1', '--port=0', ...args], { graceMs: 5000, stdout: 'pipe', stderr: 'inherit' });
+    this.process = new GuardedProcess(process.execPath, [join(ROOT, 'packages', 'operator', 'src', 'main.ts'), `--identity=${identity}`, '--host=127.0.0.1', '--port=0', ...args], { graceMs: 5000, stdout: 'pipe', stderr: 'inherit' });
     createInterface({ input: this.process.guard.stdout! }).on('line', (text) => {
       let line: LogLine;
       try {

@@ -8,7 +8,7 @@
  *   broker.bootstrap                               // "127.0.0.1:PORT"
  *   await broker.stop();                           // SIGTERM, waits for the JVM to exit
  *
- * The JVM runs under the lab's guard (src/cluster/components.ts), so it dies with the caller even
+ * The JVM runs under the lab's guard (packages/kube-local/src/components.ts), so it dies with the caller even
  * when that is SIGKILLed. `stop({ keepData: true })` then `KafkaBroker.start({ dir, port })` brings
  * the same broker back with its topics and offsets, for tests of an outage.
  */
@@ -22,7 +22,7 @@ import { Component } from '@podscale/process/components.ts';
 import { freePort } from '@podscale/process/net.ts';
 import { commandExists } from '@podscale/process/which.ts';
 
-const LOG4J_CONFIG = fileURLToPath(new URL('../../tools/kafka/log4j2.properties', import.meta.url));
+const LOG4J_CONFIG = fileURLToPath(new URL('../../../tools/kafka/log4j2.properties', import.meta.url));
 
 /** Where `scripts/build-kafka.sh` points `current`: `<cache>/kafka/current/{lib,version}`. */
 export function kafkaCacheDir(): string {

@@ -1,7 +1,7 @@
 /**
  * The worker's consumer loop, and everything of the worker that needs the Kafka client. The service
  * bundle does not contain it: scripts/build-service.ts writes it to dist/service/kafka.mjs, which
- * src/worker/main.ts imports only in worker mode, so the HTTP mode never loads kafkajs.
+ * packages/service/src/worker/main.ts imports only in worker mode, so the HTTP mode never loads kafkajs.
  *
  * Delivery: at least once. A message's offset is committed only after it was processed; on a
  * rebalance and on stop() kafkajs commits what was processed before it gives partitions up, so a

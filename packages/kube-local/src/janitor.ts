@@ -3,7 +3,7 @@
  * Removes the cluster's pod network when `cluster up` dies without cleaning up (SIGKILL, a crash):
  * forked with an IPC channel, it waits for the channel to close, and if the parent did not say
  * "clean" first, tears the network of its slot (argv[2]) down. Processes need no janitor: each runs under a guard that
- * stops it when its parent goes (see lab/guard.ts). With a real node (argv[3]: the cluster
+ * stops it when its parent goes (see @podscale/process/guard.ts). With a real node (argv[3]: the cluster
  * directory) it first sweeps what outlives containerd and kubelet: shims and containers, mounts,
  * cgroups, iptables chains, sysctls (real-node/sweep.ts).
  */

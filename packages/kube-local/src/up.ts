@@ -16,9 +16,10 @@ interface UpFlags {
   cpuInitializationPeriod?: string;
 }
 
-const JANITOR = fileURLToPath(new URL(`../cluster/janitor${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+const JANITOR = fileURLToPath(new URL('./janitor.ts', import.meta.url));
 
-export async function up(flags: UpFlags): Promise<void> {
+/** Starts a cluster whose pods run images built from repoRoot's Dockerfile, until a signal or flags.for. */
+export async function up(flags: UpFlags, repoRoot: string): Promise<void> {
   await checkClusterDir(flags.dir);
   const missing = await missingBinaries(CONTROL_PLANE_BINARIES);
   if (missing.length > 0) throw new Error(`the control plane is not built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster`);
@@ -34,7 +35,6 @@ export async function up(flags: UpFlags): Promise<void> {
   const unavailable = await Cluster.unavailable(node);
   if (unavailable) throw new Error(node === 'real' ? `--node real cannot run here: ${unavailable} (--node agent runs without a container runtime)` : unavailable);
   let janitor: ReturnType<typeof fork> | undefined;
-  const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
   const hpa = { syncPeriod: flags.hpaSyncPeriod, downscaleStabilization: flags.downscaleStabilization, initialReadinessDelay: flags.initialReadinessDelay, cpuInitializationPeriod: flags.cpuInitializationPeriod };
   for (const [flag, value] of Object.entries(hpa)) if (value !== undefined) log(`override: kube-controller-manager --horizontal-pod-autoscaler-${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${value}`);
   if (node === 'real') log('node: real (kubelet, containerd + runc, CNI bridge, kube-proxy in iptables mode)');

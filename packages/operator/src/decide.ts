@@ -1,6 +1,6 @@
 /**
  * One policy decision, pure: every metric proposes replicas with the HPA's arithmetic
- * (src/autoscaler's decide(), one metric spec per policy metric), the highest proposal wins, the
+ * (packages/hpa/src's decide(), one metric spec per policy metric), the highest proposal wins, the
  * schedule entry in force raises it to its floor, then minReplicas/maxReplicas bound it; the
  * cooldown decides whether it is written now. A metric that cannot be read never lowers replicas.
  */

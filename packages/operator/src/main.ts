@@ -94,7 +94,7 @@ export async function runController(config: ControllerConfig): Promise<RunningCo
   };
 }
 
-/** Process entry: `node dist/operator/main.js [flags]` (the image) and `podscale controller [flags]`. */
+/** Process entry: `node dist/controller/main.mjs [flags]` (the image) and `podscale controller [flags]`. */
 export async function controllerMain(args: string[]): Promise<void> {
   const config = parseControllerArgs(args);
   if (config === 'help') {

@@ -33,7 +33,7 @@ export const EnvSchema = Type.Object({
   HEADERS_TIMEOUT_MS: integer(1, 600_000, 10_000),
   REQUEST_TIMEOUT_MS: integer(1, 3_600_000, 30_000),
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(0, 600_000, 100),
-  // Worker mode (PODSCALE_MODE=worker): consume a Kafka topic instead of serving the API (src/worker/).
+  // Worker mode (PODSCALE_MODE=worker): consume a Kafka topic instead of serving the API (packages/service/src/worker/).
   PODSCALE_MODE: Type.Union(MODES.map((mode) => Type.Literal(mode)), { default: 'http', expected: `one of ${MODES.join(', ')}` }),
   KAFKA_BROKERS: Type.Optional(Type.String({ pattern: `^${HOST_PORT}(?:,${HOST_PORT})*$`, expected: 'a comma-separated list of host:port' })),
   // Kafka's own rule for topic names: at most 249 of letters, digits, ".", "_" and "-".

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Process entry: config → app → listen → shutdown wiring. Everything else lives in modules that
- * tests can build without a process of their own. PODSCALE_MODE=worker runs src/worker/main.ts instead
+ * tests can build without a process of their own. PODSCALE_MODE=worker runs packages/service/src/worker/main.ts instead
  * (a few kB of the bundle; the Kafka client it loads is a bundle of its own, see that file).
  */
 import { buildApp } from './app.ts';

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { up } from '@podscale/kube-local/up.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 import { durationMs } from './parse.ts';
 
 export function clusterCommand(): Command {
@@ -15,6 +16,6 @@ export function clusterCommand(): Command {
     .option('--downscale-stabilization <duration>', 'HPA scale-down stabilization window (upstream default 5m)')
     .option('--initial-readiness-delay <duration>', 'HPA initial readiness delay (upstream default 30s)')
     .option('--cpu-initialization-period <duration>', 'HPA CPU initialization period (upstream default 5m)')
-    .action(up);
+    .action((flags: Parameters<typeof up>[0]) => up(flags, REPO_ROOT));
   return cluster;
 }

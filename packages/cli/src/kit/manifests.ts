@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT } from '../repo-root.ts';
 
-/** The k8s/ folder shipped beside dist/ and src/. */
-export const SHIPPED_KIT_DIR = fileURLToPath(new URL('../../k8s', import.meta.url));
+/** The kit: the repository's k8s/ folder. */
+export const SHIPPED_KIT_DIR = join(REPO_ROOT, 'k8s');
 
 export interface KubeObject {
   apiVersion: string;

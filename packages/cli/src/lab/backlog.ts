@@ -10,7 +10,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka } from 'kafkajs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { missingBinaries, type ClusterBinary } from '@podscale/kube-local/binaries.ts';
@@ -22,6 +21,7 @@ import { SHIPPED_KIT_DIR, type KubeObject } from '../kit/manifests.ts';
 import { watchDeployment } from '../load/watch/kubernetes.ts';
 import type { ReplicaWatcher } from '../load/watch/replicas.ts';
 import { createTopic } from '@podscale/kafka/topics.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 
 const NEEDS: ClusterBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
 const NAMESPACE = 'podscale';
@@ -132,7 +132,7 @@ export class BacklogLab {
         if (choice.why) log(`node: agent, since a real node cannot run here: ${choice.why}`);
       }
       log(`starting a Kubernetes v1.34.4 control plane on this machine (${node === 'real' ? 'a real node: kubelet, containerd, runc, CNI bridge, kube-proxy' : 'node agent'})`);
-      cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: fileURLToPath(new URL('../..', import.meta.url)), node, log });
+      cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: REPO_ROOT, node, log });
       broker = await KafkaBroker.start({ host: cluster.network.nodeIp, dir: join(dir, 'kafka') });
       log(`kafka ${broker.version} started on ${broker.bootstrap} (the pod bridge's node address) in ${broker.startMs} ms`);
       const kafka = createKafka({ brokers: [broker.bootstrap], clientId: 'podscale-lab' });

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { missingBinaries, type ClusterBinary } from '@podscale/kube-local/binaries.ts';
 import { Cluster } from '@podscale/kube-local/cluster.ts';
 import { HpaObserver, type ObservedSync } from '@podscale/kube-local/hpa-observer.ts';
@@ -13,6 +12,7 @@ import type { ReplicaWatcher } from '../load/watch/replicas.ts';
 import type { LabKit } from './kit.ts';
 import { applyOverrides, type HpaOverrides } from './lab.ts';
 import { until } from '@podscale/process/net.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 
 const NEEDS: ClusterBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'prometheus', 'prometheus-adapter', 'metrics-server'];
 
@@ -135,7 +135,7 @@ export class KubernetesLab {
     const dir = await mkdtemp(join(tmpdir(), 'podscale-lab-k8s-'));
     let cluster: Cluster | undefined;
     try {
-      cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: fileURLToPath(new URL('../..', import.meta.url)), hpa: { syncPeriod: `${syncPeriodS}s` }, log });
+      cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: REPO_ROOT, hpa: { syncPeriod: `${syncPeriodS}s` }, log });
       for (const kustomization of [SHIPPED_KIT_DIR, join(SHIPPED_KIT_DIR, 'metrics-server')]) {
         log(`kubectl apply --server-side -k ${kustomization}`);
         await cluster.apply(kustomization);

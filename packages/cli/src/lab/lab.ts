@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { metricName } from '@podscale/hpa/decide.ts';
 import type { HpaSpec, MetricSpec } from '@podscale/hpa/types.ts';
 import { parseDuration } from '@podscale/hpa/duration.ts';
@@ -15,8 +15,9 @@ import { until } from '@podscale/process/net.ts';
 import { LabServiceProxy } from './proxy.ts';
 import { EmbeddedRateSource, PrometheusRateSource, type PodRateSource } from './rates.ts';
 import { commandExists } from '@podscale/process/which.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 
-export const DEFAULT_SERVER_ENTRY = fileURLToPath(new URL('../server.js', import.meta.url)).replace(/src([/\\])server\.js$/, 'dist$1server.js');
+export const DEFAULT_SERVER_ENTRY = join(REPO_ROOT, 'dist', 'service', 'server.mjs');
 
 export interface HpaOverrides {
   minReplicas?: number;

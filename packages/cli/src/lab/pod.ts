@@ -28,7 +28,7 @@ export interface CpuSample {
 }
 
 /**
- * One replica: a real `node dist/server.js` process on an ephemeral port, run the way kubelet runs
+ * One replica: a real process of the service (its bundle, dist/service/server.mjs) on an ephemeral port, run the way kubelet runs
  * a container: probed by kubelet's prober (cluster/prober.ts, the node agent's too), restarted in
  * place through its grace period when its startup or liveness probe fails, and on deletion sent
  * SIGTERM, then SIGKILL after the grace period (GuardedProcess.stop). A crash (the process dies by

@@ -1,4 +1,4 @@
-/** The one kafkajs internal that src/kafka/client.ts patches (kafkajs 2.2.4 ships no types for it). */
+/** The one kafkajs internal that packages/kafka/src/client.ts patches (kafkajs 2.2.4 ships no types for it). */
 declare module 'kafkajs/src/network/requestQueue/index.js' {
   export default class RequestQueue {
     pending: unknown[];

@@ -37,7 +37,7 @@ export class Containerd {
 
   static config(options: ContainerdOptions): string {
     const { dir } = options;
-    return `# containerd for the podscale real node (written by src/cluster/real-node/containerd.ts).
+    return `# containerd for the podscale real node (written by packages/kube-local/src/real-node/containerd.ts).
 version = 2
 root = "${options.root}"
 state = "${join(dir, 'state')}"

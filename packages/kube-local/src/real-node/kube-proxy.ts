@@ -15,7 +15,7 @@ import { run } from './host.ts';
  */
 export function kubeProxyConfig(options: { kubeconfig: string; nodeName: string; network: PodNetwork; healthzPort: number; metricsPort: number }): string {
   const { network } = options;
-  return `# kube-proxy for the podscale real node (written by src/cluster/real-node/kube-proxy.ts).
+  return `# kube-proxy for the podscale real node (written by packages/kube-local/src/real-node/kube-proxy.ts).
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables

@@ -29,7 +29,7 @@ export interface KubeletOptions {
  */
 export function kubeletConfig(options: KubeletOptions & { port: number; healthzPort: number; resolvConf: string }): string {
   const { dir, pki } = options;
-  return `# kubelet for the podscale real node (written by src/cluster/real-node/kubelet.ts).
+  return `# kubelet for the podscale real node (written by packages/kube-local/src/real-node/kubelet.ts).
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # containerd 1.6 on its own socket under the cluster directory (not /run/containerd).

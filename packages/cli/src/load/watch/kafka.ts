@@ -6,7 +6,7 @@ import { readConsumerLag } from '@podscale/kafka/lag.ts';
  * figures are null only while no reading has succeeded yet (then `error` says why).
  */
 export interface KafkaPoint {
-  /** Σ partitions (log end offset − the group's committed offset), as src/kafka/lag.ts defines it. */
+  /** Σ partitions (log end offset − the group's committed offset), as packages/kafka/src/lag.ts defines it. */
   lag: number | null;
   /** Members of the group (DescribeGroups). */
   consumers: number | null;
