@@ -2,8 +2,8 @@ import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LoadRun, type IntervalReport, type LoadOptions } from '@podscale/cli/load/engine.ts';
 import { ArrivalSchedule, constantRate, parseStages } from '@podscale/cli/load/schedule.ts';
-import { freePort, spawnService, type StartedService } from '../helpers/child.ts';
-import { httpServer, resettingServer, type TestServer } from '../helpers/servers.ts';
+import { freePort, spawnService, type StartedService } from '../../../../test/helpers/child.ts';
+import { httpServer, resettingServer, type TestServer } from '../../../../test/helpers/servers.ts';
 
 let service: StartedService;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { Pool, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DURATION_BUCKETS, UNMATCHED_PATH } from '@podscale/service/metrics/request-metrics.ts';
-import { startApp, type RunningApp } from '../helpers/app.ts';
-import { OPENMETRICS_ACCEPT, promtoolCheckMetrics, requestCount, scrape, scrapeParsed, seriesCount } from '../helpers/metrics.ts';
+import { startApp, type RunningApp } from '../../../../test/helpers/app.ts';
+import { OPENMETRICS_ACCEPT, promtoolCheckMetrics, requestCount, scrape, scrapeParsed, seriesCount } from '../../../../test/helpers/metrics.ts';
 
 let running: RunningApp;
 beforeAll(async () => {

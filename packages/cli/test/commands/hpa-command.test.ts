@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/child.ts';
+import { CLI } from '../../../../test/helpers/child.ts';
 
 async function explain(input: string): Promise<{ code: number | null; lines: unknown[] }> {
   const child = spawn(process.execPath, [CLI, 'hpa', 'explain'], { stdio: ['pipe', 'pipe', 'inherit'] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '@podscale/service/config.ts';
-import { runServiceExpectingExit } from './helpers/child.ts';
+import { runServiceExpectingExit } from '../../../test/helpers/child.ts';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '@podscale/cli/load/record.ts';
 import { renderReport } from '@podscale/cli/load/report.ts';
-import { runCli, spawnService, type StartedService } from '../helpers/child.ts';
+import { runCli, spawnService, type StartedService } from '../../../../test/helpers/child.ts';
 
 let service: StartedService;
 let dir: string;

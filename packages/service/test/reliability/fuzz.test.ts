@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import pidusage from 'pidusage';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnService, type StartedService } from '../helpers/child.ts';
-import { rawRequest } from '../helpers/raw-http.ts';
-import { scrapeParsed, seriesCount } from '../helpers/metrics.ts';
+import { spawnService, type StartedService } from '../../../../test/helpers/child.ts';
+import { rawRequest } from '../../../../test/helpers/raw-http.ts';
+import { scrapeParsed, seriesCount } from '../../../../test/helpers/metrics.ts';
 
 let service: StartedService;
 let pool: Pool;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '@podscale/cli/load/record.ts';
 import { metricCharts, renderReport } from '@podscale/cli/load/report.ts';
-import { CLI } from '../helpers/child.ts';
+import { CLI } from '../../../../test/helpers/child.ts';
 
 const run = promisify(execFile);
 const FAST = ['--sync-period', '2s', '--scrape-interval', '1s', '--rate-window', '4s', '--propagation-delay', '300ms', '--plain'];

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONNECTIONS_CHECKING_INTERVAL_MS } from '@podscale/service/app.ts';
-import { spawnService, type StartedService } from '../helpers/child.ts';
+import { spawnService, type StartedService } from '../../../../test/helpers/child.ts';
 
 const started: StartedService[] = [];
 const sockets: Socket[] = [];

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceEnv, SERVICE_DIR } from '../../scripts/service-bundle.ts';
-import { ROOT, spawnService, type StartedService } from '../helpers/child.ts';
-import { OPENMETRICS_ACCEPT, promtoolCheckMetrics, requestCount, scrape, scrapeParsed } from '../helpers/metrics.ts';
+import { serviceEnv, SERVICE_DIR } from '../../../scripts/service-bundle.ts';
+import { ROOT, spawnService, type StartedService } from '../../../test/helpers/child.ts';
+import { OPENMETRICS_ACCEPT, promtoolCheckMetrics, requestCount, scrape, scrapeParsed } from '../../../test/helpers/metrics.ts';
 
 // What the Dockerfile's final stage holds: dist/service/ (the esbuild bundle, its source map and
 // its compile cache), nothing else: no package.json, no node_modules.

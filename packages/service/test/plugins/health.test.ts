@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '@podscale/service/app.ts';
 import type { FastifyInstance } from 'fastify';
-import { testConfig } from '../helpers/app.ts';
+import { testConfig } from '../../../../test/helpers/app.ts';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {

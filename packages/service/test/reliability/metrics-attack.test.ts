@@ -1,7 +1,7 @@
 import { Pool, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../helpers/app.ts';
-import { scrapeParsed, seriesCount } from '../helpers/metrics.ts';
+import { startApp, type RunningApp } from '../../../../test/helpers/app.ts';
+import { scrapeParsed, seriesCount } from '../../../../test/helpers/metrics.ts';
 
 let running: RunningApp;
 beforeAll(async () => {

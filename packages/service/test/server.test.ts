@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { Agent, Pool, request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { spawnService, type StartedService } from './helpers/child.ts';
+import { spawnService, type StartedService } from '../../../test/helpers/child.ts';
 
-const INJECT_FAILURE = fileURLToPath(new URL('./fixtures/inject-failure.mjs', import.meta.url));
+const INJECT_FAILURE = fileURLToPath(new URL('../../../test/fixtures/inject-failure.mjs', import.meta.url));
 
 const started: StartedService[] = [];
 const clients: (Pool | Agent)[] = [];

@@ -10,7 +10,7 @@ interface RecordedEvent {
 
 // Watch events in the shape the API server streams them (`kubectl get --raw '...?watch=1'`), for
 // a scale-up from 2 to 6 pods.
-const events = JSON.parse(readFileSync(new URL('../fixtures/watch/kubernetes-events.json', import.meta.url), 'utf8')) as RecordedEvent[];
+const events = JSON.parse(readFileSync(new URL('../../../../test/fixtures/watch/kubernetes-events.json', import.meta.url), 'utf8')) as RecordedEvent[];
 
 function replay(upTo: number) {
   return events.slice(0, upTo).reduce((state, event) => applyWatchEvent(state, event.kind, event.type, event.object, 'podscale'), {});

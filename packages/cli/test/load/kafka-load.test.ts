@@ -13,8 +13,8 @@ import { createKafka } from '@podscale/kafka/client.ts';
 import type { RunRecord } from '@podscale/cli/load/record.ts';
 import { renderReport } from '@podscale/cli/load/report.ts';
 import { ArrivalSchedule, constantRate } from '@podscale/cli/load/schedule.ts';
-import { runCli } from '../helpers/child.ts';
-import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
+import { runCli } from '../../../../test/helpers/child.ts';
+import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../../../../test/helpers/kafka.ts';
 import { createTopic as createKafkaTopic } from '@podscale/kafka/topics.ts';
 
 const skip = await kafkaSkipReason();

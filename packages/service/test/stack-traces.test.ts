@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, expect, it } from 'vitest';
-import { ROOT } from './helpers/child.ts';
+import { ROOT } from '../../../test/helpers/child.ts';
 
 let dir: string | undefined;
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadLabKit } from '@podscale/cli/lab/kit.ts';
 import { until } from '@podscale/process/net.ts';
 import type { LabState } from '@podscale/cli/lab/lab.ts';
-import { CLI } from '../helpers/child.ts';
+import { CLI } from '../../../../test/helpers/child.ts';
 import { probeTiming } from '@podscale/kube-local/probe.ts';
 
 const KIT = loadLabKit();

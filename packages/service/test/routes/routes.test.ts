@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../helpers/app.ts';
+import { startApp, type RunningApp } from '../../../../test/helpers/app.ts';
 
 let running: RunningApp;
 beforeAll(async () => {

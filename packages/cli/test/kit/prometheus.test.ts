@@ -6,9 +6,9 @@ import { parseAdapterConfig, rateWindowSeconds, renderPodsQuery, type AdapterRul
 import { SHIPPED_KIT_DIR, type KubeObject } from '@podscale/cli/kit/manifests.ts';
 import { PrometheusServer, type PrometheusConfig } from '@podscale/cli/lab/prometheus.ts';
 import { until } from '@podscale/process/net.ts';
-import { spawnService, type StartedService } from '../helpers/child.ts';
-import { kustomizeBuild } from '../helpers/kit.ts';
-import { PacedTraffic } from '../helpers/paced.ts';
+import { spawnService, type StartedService } from '../../../../test/helpers/child.ts';
+import { kustomizeBuild } from '../../../../test/helpers/kit.ts';
+import { PacedTraffic } from '../../../../test/helpers/paced.ts';
 
 const kit = kustomizeBuild(SHIPPED_KIT_DIR);
 const configMapData = (prefix: string, key: string) =>

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLUSTER_DIR_MARKER, checkClusterDir, ForeignDirectoryError, prepareClusterDir } from '@podscale/kube-local/cluster-dir.ts';
-import { runCli } from '../helpers/child.ts';
+import { runCli } from '../../../test/helpers/child.ts';
 
 /** Every file and directory below `dir` with its content and mtime: what "untouched" means. */
 async function snapshot(dir: string): Promise<Record<string, string>> {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka } from 'kafkajs';
 import { createKafka } from '@podscale/kafka/client.ts';
 import { readConsumerLag } from '@podscale/kafka/lag.ts';
-import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../helpers/kafka.ts';
+import { commitOffsets, kafkaSkipReason, KafkaBroker, produceCounts } from '../../../test/helpers/kafka.ts';
 import { createTopic } from '@podscale/kafka/topics.ts';
 
 const skip = await kafkaSkipReason();

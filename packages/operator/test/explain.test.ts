@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CLI, ROOT } from '../helpers/child.ts';
+import { CLI, ROOT } from '../../../test/helpers/child.ts';
 
 async function explain(input: string): Promise<{ code: number | null; lines: Record<string, unknown>[] }> {
   const child = spawn(process.execPath, [CLI, 'policy', 'explain'], { stdio: ['pipe', 'pipe', 'inherit'] });

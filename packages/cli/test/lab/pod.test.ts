@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabPod } from '@podscale/cli/lab/pod.ts';
 import { until } from '@podscale/process/net.ts';
-import { SERVER_ENTRY } from '../helpers/child.ts';
+import { SERVER_ENTRY } from '../../../../test/helpers/child.ts';
 
 const clock = () => performance.now() / 1000;
 
