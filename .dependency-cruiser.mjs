@@ -21,9 +21,16 @@ export default {
     {
       name: 'package-names-its-imports',
       severity: 'error',
-      comment: "a package imports only what its own package.json lists (dependencies; node: built-ins aside): the closest package.json decides",
+      comment: "a package imports only what its own package.json lists (node: built-ins aside): the closest package.json decides",
       from: { path: '^packages/' },
-      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown', 'npm-dev'] },
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+    },
+    {
+      name: 'code-uses-no-dev-dependency',
+      severity: 'error',
+      comment: "a package's devDependencies are for its tests (packages/<name>/test/): its code (src/) imports only its dependencies",
+      from: { path: '^packages/[^/]+/src/' },
+      to: { dependencyTypes: ['npm-dev'] },
     },
     {
       name: 'packages-import-each-other-by-name',
@@ -43,15 +50,15 @@ export default {
       name: 'deployable-imports-no-tool',
       severity: 'error',
       comment: 'the service and the operator ship in images; the tools (cli: load, lab, kit; kube-local; process; the test broker) only run them',
-      from: { path: '^packages/(service|operator)/' },
+      from: { path: '^packages/(service|operator)/src/' },
       to: { path: '^packages/(cli|kube-local|process)/|^packages/kafka/src/broker[.]ts$' },
     },
     {
       name: 'hpa-port-imports-nothing',
       severity: 'error',
       comment: 'the HPA port is pure: no package and no other folder',
-      from: { path: '^packages/hpa/' },
-      to: { pathNot: '^packages/hpa/', dependencyTypesNot: ['core'] },
+      from: { path: '^packages/hpa/src/' },
+      to: { pathNot: '^packages/hpa/src/', dependencyTypesNot: ['core'] },
     },
     {
       name: 'cli-commands-import-no-command',

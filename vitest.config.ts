@@ -12,7 +12,7 @@ const CONTROL_PLANE = ['test/cluster/**/*.test.ts'];
  * test` runs them with nothing beside them, after the rest: a neighbour taking a core mid-run turns "3× capacity
  * measured a moment ago" into 6×, and probes then time out for the neighbour's sake.
  */
-const SATURATING = ['test/reliability/overload.test.ts', 'test/reliability/soak.test.ts', 'test/reliability/metrics-attack.test.ts', 'test/bench-smoke.test.ts'];
+const SATURATING = ['test/reliability/overload.test.ts', 'test/reliability/soak.test.ts', 'packages/service/test/reliability/metrics-attack.test.ts', 'test/bench-smoke.test.ts'];
 
 export default defineConfig({
   test: {
@@ -23,7 +23,7 @@ export default defineConfig({
     // its bounds from configured periods or from capacity measured in the same run.
     projects: [
       { extends: true, test: { name: 'control-plane', include: CONTROL_PLANE, fileParallelism: false } },
-      { extends: true, test: { name: 'local', include: ['test/**/*.test.ts'], exclude: [...CONTROL_PLANE, ...SATURATING], fileParallelism: false } },
+      { extends: true, test: { name: 'local', include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...CONTROL_PLANE, ...SATURATING], fileParallelism: false } },
       { extends: true, test: { name: 'saturating', include: SATURATING, fileParallelism: false } },
     ],
   },

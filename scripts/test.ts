@@ -9,7 +9,7 @@
  *    one file at a time in all, hence two processes.
  * 3. The saturating files (a service driven to or past its capacity) alone, after both.
  *
- * With arguments (`npm test -- test/lab`), it is plain `vitest run` with them.
+ * With arguments (`npm test -- packages/cli/test/lab`), it is plain `vitest run` with them.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';

@@ -3,7 +3,7 @@ import { until } from '@podscale/process/net.ts';
 
 /*
  * One failing-liveness scenario for every runtime that runs podscale's pods: the lab (LabPod,
- * test/lab/pod.test.ts), the node agent and the real node's kubelet. The service itself is healthy;
+ * packages/cli/test/lab/pod.test.ts), the node agent and the real node's kubelet. The service itself is healthy;
  * its liveness probe asks for a route that does not exist (404), three times a second apart.
  */
 
