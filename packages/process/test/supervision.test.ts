@@ -4,18 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Component } from '@podscale/process/components.ts';
 import { until } from '@podscale/process/net.ts';
+import { alive } from '../src/alive.ts';
 
 /** A program that says it started and then runs until it is stopped (or exits with argv's code after argv's ms). */
 const PROGRAM = `console.log('up', process.pid); const [ms, code] = process.argv.slice(1).map(Number); if (ms) setTimeout(() => process.exit(code), ms); else setInterval(() => {}, 1000);`;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('Component supervision: a dead control-plane program is restarted with back-off, and says so', () => {
   const components: Component[] = [];

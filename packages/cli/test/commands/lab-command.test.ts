@@ -8,6 +8,7 @@ import { until } from '@podscale/process/net.ts';
 import type { LabState } from '@podscale/cli/lab/lab.ts';
 import { CLI } from '../../../../test/helpers/child.ts';
 import { probeTiming } from '@podscale/kube-local/probe.ts';
+import { alive } from '@podscale/process/alive.ts';
 
 const KIT = loadLabKit();
 // A pod's process exists as soon as it is spawned: allow it its whole startup-probe budget.
@@ -21,14 +22,6 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Starts `podscale lab` and resolves with its control URL once it has announced itself. */
 async function startLab(args: string[]): Promise<{ child: ChildProcess; controlUrl: string; output: string[] }> {

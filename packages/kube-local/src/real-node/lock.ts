@@ -1,4 +1,5 @@
 import { open, readFile, rm } from 'node:fs/promises';
+import { alive } from '@podscale/process/alive.ts';
 
 /**
  * One real node per machine: kube-proxy's KUBE-* chains are machine-wide, and the image store
@@ -6,15 +7,6 @@ import { open, readFile, rm } from 'node:fs/promises';
  * and cluster directory; a holder that is gone (a SIGKILLed run) no longer holds it.
  */
 export const LOCK_FILE = '/run/podscale-real-node.lock';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Who holds the lock, if a live process does. */
 export async function lockHolder(): Promise<{ pid: number; dir: string } | undefined> {
