@@ -78,7 +78,8 @@ describe.skipIf(skip)('the controller (real child processes, ServiceAccount cred
     expect(late).toBeGreaterThanOrEqual(0);
     // At the boundary, not at the next resync: a sixth of the resync leaves room for a busy machine.
     expect(late).toBeLessThan((resyncS * 1000) / 6);
-    expect(await jsonpath(['-n', 'sched', 'asp', 'web'], '{.status.scheduleEntry.time}')).toBe(hhmm(boundary));
+    // The status is written after the scale, in the same reconcile: wait for it rather than race it.
+    await waitFor('sched', 'autoscalerpolicy/web', `jsonpath={.status.scheduleEntry.time}=${hhmm(boundary)}`, '10s');
   });
 
   it('two replicas: only the leader writes; SIGKILL hands over within lease duration + retry period, SIGTERM at once', { timeout: 120_000 }, async () => {
