@@ -49,8 +49,8 @@ export default {
     {
       name: 'deployable-imports-no-tool',
       severity: 'error',
-      comment: 'the service and the operator ship in images; the tools (cli: load, lab, kit; kube-local; process; the test broker) only run them',
-      from: { path: '^packages/(service|operator)/src/' },
+      comment: 'the service (with @podscale/fastify) and the operator ship in images; the tools (cli: load, lab, kit; kube-local; process; the test broker) only run them',
+      from: { path: '^packages/(service|fastify|operator)/src/' },
       to: { path: '^packages/(cli|kube-local|process)/|^packages/kafka/src/broker[.]ts$' },
     },
     {

@@ -12,6 +12,7 @@ COPY packages/process/package.json ./packages/process/
 COPY packages/kafka/package.json ./packages/kafka/
 COPY packages/kube-local/package.json ./packages/kube-local/
 COPY packages/operator/package.json ./packages/operator/
+COPY packages/fastify/package.json ./packages/fastify/
 COPY packages/service/package.json ./packages/service/
 COPY packages/cli/package.json ./packages/cli/
 RUN npm ci --ignore-scripts --no-fund --no-audit

@@ -10,7 +10,7 @@ import { Histogram, Counter, Registry, collectDefaultMetrics } from 'prom-client
 import { request } from 'undici';
 import { buildApp } from '@podscale/service/app.ts';
 import { loadConfig } from '@podscale/service/config.ts';
-import { negotiate } from '@podscale/service/metrics/exposition.ts';
+import { negotiate } from '@podscale/fastify/metrics/exposition.ts';
 import { SERVICE_DIR } from '../scripts/service-bundle.ts';
 import { hundredRequestsP99, podscaleLoad, run, wrk } from './load.ts';
 import { BARE, bareKind, PODSCALE, podscaleKind, startServer, THROUGHPUT_SERVERS } from './peers.ts';

@@ -221,7 +221,7 @@ describe.skipIf(skip)(`the shipped kit on a real control plane, scaled by the re
     expect(events).toMatch(/New size: \d+; reason: cpu resource utilization \(percentage of request\) above target/);
     process.stdout.write(`under /api/work load: ${record.summary.counts.status['2xx']} of ${record.summary.counts.offered} answered 2xx; ${JSON.stringify({ status: record.summary.counts.status, errors: record.summary.counts.errors, dropped: record.summary.counts.dropped })}\n`);
     // Every request is answered. Some are shed with 503 + Retry-After by the service's own
-    // event-loop-delay guard (packages/service/src/plugins/overload.ts, 100 ms): a pod that uses up its CFS quota
+    // event-loop-delay guard (packages/fastify/src/plugins/overload.ts, 100 ms): a pod that uses up its CFS quota
     // stalls until the next 100 ms period — the limit is real — and on a two-core machine shared
     // with the control plane and the new pods' start-up that happens (measured 1-3 %). The Service
     // refuses, resets, times out or drops none.

@@ -2,16 +2,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { Lifecycle } from './lifecycle.ts';
+import { Lifecycle } from '@podscale/fastify/lifecycle.ts';
 import { fastifyLogger } from './logger.ts';
-import healthPlugin from './plugins/health.ts';
-import metricsPlugin from './plugins/metrics.ts';
-import overloadPlugin from './plugins/overload.ts';
+import healthPlugin from '@podscale/fastify/plugins/health.ts';
+import metricsPlugin from '@podscale/fastify/plugins/metrics.ts';
+import overloadPlugin from '@podscale/fastify/plugins/overload.ts';
 import { delayRoute } from './routes/delay.ts';
 import { echoRoute } from './routes/echo.ts';
 import { rootRoute } from './routes/root.ts';
 import { workRoute } from './routes/work.ts';
-import { podscaleResponse } from './server-response.ts';
+import { podscaleResponse } from '@podscale/fastify/server-response.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from './version.ts';
 
 declare module 'fastify' {

@@ -7,8 +7,8 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger, logListening } from './logger.ts';
-import { buildMetricsServer } from './metrics-server.ts';
-import { installGracefulShutdown } from './shutdown.ts';
+import { buildMetricsServer } from '@podscale/fastify/metrics-server.ts';
+import { installGracefulShutdown } from '@podscale/fastify/shutdown.ts';
 import { installLazySourceMaps } from './stack-traces.ts';
 import { runWorker } from './worker/main.ts';
 

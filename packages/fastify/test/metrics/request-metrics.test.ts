@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DURATION_BUCKETS, RequestMetrics } from '@podscale/service/metrics/request-metrics.ts';
+import { DURATION_BUCKETS, RequestMetrics } from '@podscale/fastify/metrics/request-metrics.ts';
 
 describe('RequestMetrics', () => {
   it('puts an observation on a bucket bound into that bucket (le is inclusive)', () => {

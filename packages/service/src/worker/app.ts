@@ -1,9 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import { errorHandler, notFoundHandler } from '../errors.ts';
-import { Lifecycle } from '../lifecycle.ts';
+import { Lifecycle } from '@podscale/fastify/lifecycle.ts';
 import { fastifyLogger } from '../logger.ts';
-import healthPlugin from '../plugins/health.ts';
+import healthPlugin from '@podscale/fastify/plugins/health.ts';
 import { rootRoute } from '../routes/root.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
 import type { WorkerMetrics } from './metrics.ts';

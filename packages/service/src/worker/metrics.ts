@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { createRegistries, type MetricsRegistries } from '../metrics/exposition.ts';
+import { createRegistries, type MetricsRegistries } from '@podscale/fastify/metrics/exposition.ts';
 
 /** Seconds; one message costs WORK_MS_PER_MESSAGE of CPU, so most land between 1 ms and 1 s. */
 export const PROCESSING_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

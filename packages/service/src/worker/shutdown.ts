@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { giveUpLogging } from '../shutdown.ts';
+import { giveUpLogging } from '@podscale/fastify/shutdown.ts';
 import type { WorkerConsumer } from '@podscale/kafka/consumer.ts';
 import type { WorkerLifecycle } from './app.ts';
 
@@ -16,7 +16,7 @@ export interface WorkerShutdownOptions {
 }
 
 /**
- * A worker's drain, top to bottom (the HTTP mode's is packages/service/src/shutdown.ts). A worker receives no
+ * A worker's drain, top to bottom (the HTTP mode's is packages/fastify/src/shutdown.ts). A worker receives no
  * Service traffic, so there is no endpoint removal to wait for (SHUTDOWN_DELAY_MS does not apply):
  * the sooner it leaves the group, the sooner its partitions move to the other replicas. Each phase
  * is logged once; `inFlight` on the drain line is what may be redelivered if this process dies

@@ -1,6 +1,6 @@
 import { Pool, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DURATION_BUCKETS, UNMATCHED_PATH } from '@podscale/service/metrics/request-metrics.ts';
+import { DURATION_BUCKETS, UNMATCHED_PATH } from '@podscale/fastify/metrics/request-metrics.ts';
 import { startApp, type RunningApp } from '../../../../test/helpers/app.ts';
 import { OPENMETRICS_ACCEPT, promtoolCheckMetrics, requestCount, scrape, scrapeParsed, seriesCount } from '../../../../test/helpers/metrics.ts';
 
@@ -110,7 +110,7 @@ describe('http_request_duration_seconds', () => {
   });
 
   it('escapes label values', async () => {
-    const { escapeLabel } = await import('@podscale/service/metrics/request-metrics.ts');
+    const { escapeLabel } = await import('@podscale/fastify/metrics/request-metrics.ts');
     expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
   });
 });
