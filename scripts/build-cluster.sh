@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v go >/dev/null 2>&1; then
-  echo "build-cluster: Go is not installed; the control plane is built from Go modules (Go >= 1.24)" >&2
+  echo "build-cluster: Go is not installed; the control plane is built from Go modules (Go >= 1.26)" >&2
   exit 1
 fi
 
@@ -18,9 +18,21 @@ cache_root="${PODSCALE_CACHE:-$HOME/.cache/podscale}/cluster"
 mkdir -p "$cache_root"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
-k8s_version=v1.34.4
+# The control plane's release is the one tools/cluster/kubernetes/go.mod pins; the supported minors
+# (tools/cluster/kubernetes-minors) end with it.
+k8s_version="$(sed -n 's#^\s*k8s.io/kubernetes \(v[0-9.]*\).*#\1#p' tools/cluster/kubernetes/go.mod)"
+minors=($(grep -v '^#' tools/cluster/kubernetes-minors))
+if [ "${minors[-1]}" != "$k8s_version" ]; then
+  echo "build-cluster: tools/cluster/kubernetes-minors ends with ${minors[-1]}, but tools/cluster/kubernetes/go.mod pins $k8s_version: make the last line $k8s_version" >&2
+  exit 1
+fi
 prometheus_version=3.5.0
-k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34 -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$k8s_version"
+# The version stamp is not cosmetic: a component's feature-gate defaults follow the release it says it is.
+k8s_ldflags_for() {
+  local minor="${1#v1.}"; minor="${minor%%.*}"
+  echo "-s -w -X k8s.io/component-base/version.gitVersion=$1 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitVersion=$1"
+}
+k8s_ldflags="$(k8s_ldflags_for "$k8s_version")"
 prom_ldflags="-s -w -X github.com/prometheus/common/version.Version=$prometheus_version -X github.com/prometheus/common/version.Branch=podscale-build"
 
 # module dir | binary=package ... ; ldflags chosen per module below
@@ -67,6 +79,38 @@ for entry in "${builds[@]}"; do
   rm -rf "$out" && mv "$out.partial" "$out"
   ln -sfn "$out" "$cache_root/$module"
 done
+# The older supported minors' kube-apiservers, to check the kit against (test/cluster/kit-apply.test.ts).
+# Each gets a wrapper module made here from its release's go.mod (every ./staging module replaced by
+# its published release), so supporting one more minor is one more line in tools/cluster/kubernetes-minors.
+for version in "${minors[@]}"; do
+  [ "$version" = "$k8s_version" ] && continue
+  flags="$(k8s_ldflags_for "$version")"
+  key="$(echo "$version $flags $(go env GOVERSION)" | sha256sum | cut -c1-12)"
+  out="$cache_root/kube-apiserver-$version-$key"
+  if [ -x "$out/kube-apiserver" ]; then
+    echo "build-cluster: kube-apiserver $version is current ($out)"
+  else
+    echo "build-cluster: building kube-apiserver $version (k8s.io/kubernetes@$version) ..."
+    t0=$(date +%s)
+    src="$cache_root/src/kube-apiserver-$version"
+    rm -rf "$src" "$out.partial" && mkdir -p "$src" "$out.partial"
+    upstream_mod="$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
+    {
+      echo "module podscale.dev/tools/cluster/kube-apiserver-$version"
+      grep -m1 '^go ' "$upstream_mod"
+      echo "require k8s.io/kubernetes $version"
+      sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging.*#\1#p' "$upstream_mod" | while read -r staged; do
+        echo "replace $staged => $staged v0.${version#v1.}"
+      done
+      echo "tool k8s.io/kubernetes/cmd/kube-apiserver"
+    } > "$src/go.mod"
+    (cd "$src" && go mod tidy && go build -trimpath -ldflags "$flags" -o "$out.partial/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+    rm -rf "$out" && mv "$out.partial" "$out"
+    echo "build-cluster: built kube-apiserver $version in $(( $(date +%s) - t0 )) s"
+  fi
+  ln -sfn "$out" "$cache_root/kube-apiserver-$version"
+done
+
 # The PodMonitor CRD, to check k8s/prometheus-operator against a real apiserver: from the
 # prometheus-operator module as published (its example/ folder carries the generated CRDs).
 operator_version=v0.85.0
@@ -78,4 +122,4 @@ if [ ! -s "$crd" ]; then
 fi
 ln -sfn "$(dirname "$crd")" "$cache_root/crds/prometheus-operator"
 
-echo "build-cluster: binaries under $cache_root/{kubernetes,prometheus-adapter,metrics-server,prometheus} ($(( $(date +%s) - started )) s)"
+echo "build-cluster: binaries under $cache_root/{kubernetes,prometheus-adapter,metrics-server,prometheus,kube-apiserver-<minor>} ($(( $(date +%s) - started )) s)"

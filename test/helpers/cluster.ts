@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { binaryPath, missingBinaries, type ClusterBinary } from '@podscale/kube-local/binaries.ts';
+import { binaryPath, KUBERNETES_VERSION, missingBinaries, type ClusterBinary } from '@podscale/kube-local/binaries.ts';
 import { Cluster, type NodeKind } from '@podscale/kube-local/cluster.ts';
 
 const run = promisify(execFile);
@@ -35,6 +35,6 @@ export const REAL_NODE_BINARIES: readonly ClusterBinary[] = ['etcd', 'kube-apise
  */
 export async function e2eNode(file: string): Promise<NodeKind> {
   const { node, why } = await Cluster.autoNode();
-  process.stdout.write(why ? `${file}: node agent (a real node cannot run here: ${why})\n` : `${file}: real node (kubelet v1.34.4, containerd, runc, CNI bridge, kube-proxy)\n`);
+  process.stdout.write(why ? `${file}: node agent (a real node cannot run here: ${why})\n` : `${file}: real node (kubelet ${KUBERNETES_VERSION}, containerd, runc, CNI bridge, kube-proxy)\n`);
   return node;
 }

@@ -1,5 +1,5 @@
 /**
- * The AutoScalerPolicy controller against a real kube-apiserver (v1.34) and a real Prometheus.
+ * The AutoScalerPolicy controller against a real kube-apiserver (v1.37) and a real Prometheus.
  * There is no node: pods stay Pending, so desired replicas come from a Prometheus query over an
  * exporter the test controls, and what is observed is spec.replicas of the Deployment (written only
  * through deployments/scale). The controllers run as real child processes with the ServiceAccount

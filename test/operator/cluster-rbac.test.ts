@@ -1,5 +1,5 @@
 /**
- * The RBAC of k8s/controller on a real kube-apiserver (v1.34), asked as the podscale-controller
+ * The RBAC of k8s/controller on a real kube-apiserver (v1.37), asked as the podscale-controller
  * ServiceAccount: it may do each thing the controller does and nothing else that was tried, so
  * k8s/controller/rbac.yaml stays "exactly the verbs the controller uses".
  */

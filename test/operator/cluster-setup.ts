@@ -1,6 +1,6 @@
 /**
  * What the operator's apiserver tests (cluster-crd, cluster-rbac, cluster-controller) share: a
- * real kube-apiserver (v1.34) with k8s/controller applied as a user would apply it, and for the
+ * real kube-apiserver (v1.37) with k8s/controller applied as a user would apply it, and for the
  * controller's tests a real Prometheus over an exporter the test controls, and a kubeconfig with
  * the token of the podscale-controller ServiceAccount, so the kit's RBAC is all the controllers get.
  * Each test file starts its own (vitest gives every file its own module state).

@@ -1,5 +1,5 @@
 /**
- * The KafkaLag metric end to end: a real kube-apiserver (v1.34), a real Kafka broker (KRaft, one
+ * The KafkaLag metric end to end: a real kube-apiserver (v1.37), a real Kafka broker (KRaft, one
  * node) and the controller as a real child process. No node runs pods, so what is observed is the
  * Deployment's spec.replicas (written through deployments/scale) and the policy's status. The lag
  * is what the test produced minus what it committed for the group (admin setOffsets).

@@ -2,6 +2,9 @@ import { access, constants } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
+/** The release the control plane runs: tools/cluster/kubernetes/go.mod pins it (a test keeps the two equal). */
+export const KUBERNETES_VERSION = 'v1.37.2';
+
 /** The upstream programs `scripts/build-cluster.sh` builds, by the module directory it puts them in. */
 export const CLUSTER_BINARIES = {
   etcd: 'kubernetes',
@@ -25,6 +28,14 @@ export function clusterCacheDir(): string {
 
 export function binaryPath(name: ClusterBinary): string {
   return join(clusterCacheDir(), CLUSTER_BINARIES[name], name);
+}
+
+/**
+ * The kube-apiserver of a supported release (tools/cluster/kubernetes-minors): the control plane's
+ * own for its release, else the one `scripts/build-cluster.sh` built for that minor alone.
+ */
+export function kubeApiserverPath(version: string = KUBERNETES_VERSION): string {
+  return version === KUBERNETES_VERSION ? binaryPath('kube-apiserver') : join(clusterCacheDir(), `kube-apiserver-${version}`, 'kube-apiserver');
 }
 
 /** What the control plane and the kit's upstream images need (a node agent cluster needs no more). */

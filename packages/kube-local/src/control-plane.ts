@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { freePort, until } from '@podscale/process/net.ts';
-import { binaryPath } from './binaries.ts';
+import { binaryPath, kubeApiserverPath } from './binaries.ts';
 import { Component } from '@podscale/process/components.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { createPki, type ClusterPki } from './pki.ts';
@@ -30,10 +30,15 @@ export interface ControlPlaneOptions {
    * an APIService's endpoints (pod IPs, routed to the node's bridge) instead of its ClusterIP.
    */
   aggregatorRouting?: boolean;
+  /**
+   * Only etcd and a kube-apiserver of this supported release (tools/cluster/kubernetes-minors):
+   * enough to check what an API server accepts, with no controllers acting on it.
+   */
+  apiserverOnly?: { version: string };
   log?: (line: string) => void;
 }
 
-/** The controllers a Deployment + HPA + Service cluster needs, by their 1.34 names. */
+/** The controllers a Deployment + HPA + Service cluster needs, by their names since 1.34. */
 const CONTROLLERS = [
   'deployment-controller',
   'replicaset-controller',
@@ -100,7 +105,7 @@ export class ControlPlane {
       log(`etcd ready on ${etcdUrl}`);
 
       plane.components.push(
-        await Component.start('kube-apiserver', binaryPath('kube-apiserver'), [
+        await Component.start('kube-apiserver', kubeApiserverPath(options.apiserverOnly?.version), [
           `--etcd-servers=${etcdUrl}`,
           '--bind-address=127.0.0.1',
           `--secure-port=${apiserverPort}`,
@@ -138,6 +143,7 @@ export class ControlPlane {
       );
       await until(async () => (await plane.get('/readyz')).status === 200, { timeoutMs: 60_000, intervalMs: 250, what: 'kube-apiserver /readyz' });
       log(`kube-apiserver ready on ${apiserverUrl}`);
+      if (options.apiserverOnly) return plane;
 
       const hpa = options.hpa ?? {};
       const controllerManagerKubeconfig = await kubeconfig('controller-manager.kubeconfig', 'system:kube-controller-manager', pki.controllerManager);

@@ -7,6 +7,7 @@ import { PodRunner, type NodeContext } from './pod-runner.ts';
 import type { PodObject } from './pod-spec.ts';
 import { nodeUsage } from './process-usage.ts';
 import type { CertFiles } from './pki.ts';
+import { KUBERNETES_VERSION } from './binaries.ts';
 
 export const KUBELET_PORT = 10250;
 const LEASE_DURATION_SECONDS = 40;
@@ -94,7 +95,7 @@ export class NodeAgent {
         kernelVersion: release(),
         osImage: 'podscale node agent (processes in per-pod network namespaces)',
         containerRuntimeVersion: 'podscale-node-agent://0.1.0',
-        kubeletVersion: 'v1.34.4',
+        kubeletVersion: KUBERNETES_VERSION,
         kubeProxyVersion: '',
         operatingSystem: 'linux',
         architecture: 'amd64',

@@ -55,7 +55,7 @@ export async function probeOnce(probe: ProbeSpec, target: { ip: string; ports: C
     if (probe.httpGet) {
       const { path = '/', port, host, scheme = 'HTTP', httpHeaders = [] } = probe.httpGet;
       const url = `${scheme.toLowerCase()}://${host ?? target.ip}:${resolvePort(port, target.ports)}${path}`;
-      const headers: Record<string, string> = { 'user-agent': 'kube-probe/1.34', accept: '*/*' };
+      const headers: Record<string, string> = { 'user-agent': 'kube-probe/1.37', accept: '*/*' };
       for (const header of httpHeaders) headers[header.name.toLowerCase()] = header.value;
       const response = await request(url, { dispatcher: scheme === 'HTTPS' ? insecure : plain, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
       await response.body.dump();

@@ -2,9 +2,10 @@ import { Command } from 'commander';
 import { up } from '@podscale/kube-local/up.ts';
 import { REPO_ROOT } from '../repo-root.ts';
 import { durationMs } from './parse.ts';
+import { KUBERNETES_VERSION } from '@podscale/kube-local/binaries.ts';
 
 export function clusterCommand(): Command {
-  const cluster = new Command('cluster').description('a real Kubernetes control plane (v1.34, built from upstream modules) on this machine');
+  const cluster = new Command('cluster').description(`a real Kubernetes control plane (${KUBERNETES_VERSION}, built from upstream modules) on this machine`);
   cluster
     .command('up')
     .description('start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a node (the node agent, or --node real); runs until Ctrl-C (root)')

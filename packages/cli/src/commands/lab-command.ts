@@ -3,11 +3,12 @@ import { CONTROL_PLANES, type LabFlags } from '../lab/flags.ts';
 import { labMain, rolloutMain } from '../lab/main.ts';
 import { SCENARIOS } from '../lab/scenarios.ts';
 import { durationMs, positiveInteger, positiveNumber } from './parse.ts';
+import { KUBERNETES_VERSION } from '@podscale/kube-local/binaries.ts';
 
 export function labCommand(): Command {
   const command = new Command('lab')
     .description('watch the HPA scale real podscale processes on this machine: Service proxy, Prometheus, the shipped adapter rule and HPA')
-    .addOption(new Option('--control-plane <name>', 'lab: the local lab and the HPA port; kubernetes: a real v1.34.4 control plane on this machine (needs the built binaries and root)').choices(CONTROL_PLANES).default('lab'))
+    .addOption(new Option('--control-plane <name>', `lab: the local lab and the HPA port; kubernetes: a real control plane (Kubernetes ${KUBERNETES_VERSION}) on this machine (needs the built binaries and root)`).choices(CONTROL_PLANES).default('lab'))
     .addOption(new Option('--scenario <name>', 'drive load through the Service and watch the replicas').choices(SCENARIOS))
     .option('-s, --stages <list>', 'custom load shape DURATION:RATE,... (instead of a scenario)')
     .option('--path <path>', 'request path for the load', '/api/delay?ms=20')

@@ -1,6 +1,6 @@
 /**
  * The backlog lab: Kafka consumers scaled on their group's lag by the AutoScalerPolicy controller,
- * on the real control plane. A v1.34.4 cluster on this machine (the real node where it can run,
+ * on the real control plane. A cluster of the pinned release on this machine (the real node where it can run,
  * else the node agent), a real Kafka broker on
  * the pod bridge's node address (reachable from the pods and from the host, nothing else), the
  * controller as the pods of `k8s/controller`, the workers as the pods of `k8s/worker`. The kit is
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { parseAllDocuments, stringify } from 'yaml';
-import { missingBinaries, type ClusterBinary } from '@podscale/kube-local/binaries.ts';
+import { KUBERNETES_VERSION, missingBinaries, type ClusterBinary } from '@podscale/kube-local/binaries.ts';
 import { Cluster, type NodeKind } from '@podscale/kube-local/cluster.ts';
 import { brokerUnavailableReason, KafkaBroker } from '@podscale/kafka/broker.ts';
 import { createKafka } from '@podscale/kafka/client.ts';
@@ -51,7 +51,7 @@ export interface BacklogLabOptions {
 /** Why the backlog lab cannot run here, in one line, or undefined. */
 export async function backlogUnavailable(): Promise<string | undefined> {
   const missing = await missingBinaries(NEEDS);
-  if (missing.length > 0) return `the backlog lab needs the Kubernetes v1.34.4 control plane built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster (needs Go)`;
+  if (missing.length > 0) return `the backlog lab needs the Kubernetes ${KUBERNETES_VERSION} control plane built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster (needs Go)`;
   const broker = await brokerUnavailableReason();
   if (broker) return `the backlog lab needs a Kafka broker: ${broker}`;
   const cluster = await Cluster.unavailable();
@@ -131,7 +131,7 @@ export class BacklogLab {
         node = choice.node;
         if (choice.why) log(`node: agent, since a real node cannot run here: ${choice.why}`);
       }
-      log(`starting a Kubernetes v1.34.4 control plane on this machine (${node === 'real' ? 'a real node: kubelet, containerd, runc, CNI bridge, kube-proxy' : 'node agent'})`);
+      log(`starting a Kubernetes ${KUBERNETES_VERSION} control plane on this machine (${node === 'real' ? 'a real node: kubelet, containerd, runc, CNI bridge, kube-proxy' : 'node agent'})`);
       cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: REPO_ROOT, node, log });
       broker = await KafkaBroker.start({ host: cluster.network.nodeIp, dir: join(dir, 'kafka') });
       log(`kafka ${broker.version} started on ${broker.bootstrap} (the pod bridge's node address) in ${broker.startMs} ms`);

@@ -84,7 +84,7 @@ function kubernetesOnlyChecks(flags: LabFlags): void {
   if (!flags.prometheus) throw new Error('--no-prometheus: not with --control-plane kubernetes, which runs the kit\'s Prometheus');
 }
 
-/** A real v1.34.4 control plane on this machine, with the kit applied and its HPA observed. */
+/** A real control plane (the pinned release) on this machine, with the kit applied and its HPA observed. */
 async function startKubernetes(flags: LabFlags): Promise<ControlPlane> {
   kubernetesOnlyChecks(flags);
   const kit = loadLabKit();

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { missingBinaries, type ClusterBinary } from '@podscale/kube-local/binaries.ts';
+import { KUBERNETES_VERSION, missingBinaries, type ClusterBinary } from '@podscale/kube-local/binaries.ts';
 import { Cluster } from '@podscale/kube-local/cluster.ts';
 import { HpaObserver, type ObservedSync } from '@podscale/kube-local/hpa-observer.ts';
 import { SHIPPED_KIT_DIR } from '../kit/manifests.ts';
@@ -26,7 +26,7 @@ export interface KubernetesLabOptions {
 /** Why `--control-plane kubernetes` cannot run here (binaries not built, not root), or undefined. */
 export async function kubernetesUnavailable(): Promise<string | undefined> {
   const missing = await missingBinaries(NEEDS);
-  if (missing.length > 0) return `--control-plane kubernetes needs the Kubernetes v1.34.4 control plane built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster (needs Go), or use --control-plane lab`;
+  if (missing.length > 0) return `--control-plane kubernetes needs the Kubernetes ${KUBERNETES_VERSION} control plane built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster (needs Go), or use --control-plane lab`;
   const unavailable = await Cluster.unavailable();
   return unavailable ? `--control-plane kubernetes cannot run here: ${unavailable}` : undefined;
 }
@@ -93,7 +93,7 @@ export function hpaStory(decisions: ScalingDecision[]): string[] {
 }
 
 /**
- * The lab on the real control plane: a v1.34.4 cluster on this machine (Cluster.start) with the
+ * The lab on the real control plane: a cluster of the pinned release on this machine (Cluster.start) with the
  * shipped kit and metrics-server applied, scaled by the real kube-controller-manager HPA.
  */
 export class KubernetesLab {
@@ -125,7 +125,7 @@ export class KubernetesLab {
     const unavailable = await kubernetesUnavailable();
     if (unavailable) throw new Error(unavailable);
     const log = options.log ?? (() => undefined);
-    log('starting a Kubernetes v1.34.4 control plane on this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, node agent, Service proxy)');
+    log(`starting a Kubernetes ${KUBERNETES_VERSION} control plane on this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, node agent, Service proxy)`);
     const { kit } = options;
     const overrides: string[] = [];
     const syncPeriodS = options.syncPeriodS ?? 15;
