@@ -69,7 +69,7 @@ if $with_cluster; then
     bash scripts/build-cluster.sh
   else
     # Not fatal: the tests that need the control plane skip with a line saying so.
-    echo "setup: Go is not installed, so the control plane is not built and its tests will be skipped (install Go >= 1.24 and run this again)" >&2
+    echo "setup: Go is not installed, so the control plane is not built and its tests will be skipped (install Go >= 1.26 and run this again)" >&2
   fi
   # The images a real node runs (scripts/build-images.sh): podman, runc (crun refuses hybrid
   # cgroups), debootstrap for the Node base, Debian's static busybox and gcc's static libc for the
