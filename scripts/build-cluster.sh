@@ -79,36 +79,44 @@ for entry in "${builds[@]}"; do
   rm -rf "$out" && mv "$out.partial" "$out"
   ln -sfn "$out" "$cache_root/$module"
 done
-# The older supported minors' kube-apiservers, to check the kit against (test/cluster/kit-apply.test.ts).
-# Each gets a wrapper module made here from its release's go.mod (every ./staging module replaced by
-# its published release), so supporting one more minor is one more line in tools/cluster/kubernetes-minors.
+# The older supported minors' control planes (kube-apiserver, kube-controller-manager, kube-scheduler):
+# the kit is checked on each one's apiserver (test/cluster/kit-apply.test.ts) and the HPA scales on
+# the oldest (test/cluster/lab-kubernetes.test.ts). Each gets a wrapper module made here from its
+# release's go.mod (every ./staging module replaced by its published release), so supporting one
+# more minor is one more line in tools/cluster/kubernetes-minors.
 for version in "${minors[@]}"; do
   [ "$version" = "$k8s_version" ] && continue
   flags="$(k8s_ldflags_for "$version")"
   key="$(echo "$version $flags $(go env GOVERSION)" | sha256sum | cut -c1-12)"
-  out="$cache_root/kube-apiserver-$version-$key"
-  if [ -x "$out/kube-apiserver" ]; then
-    echo "build-cluster: kube-apiserver $version is current ($out)"
-  else
-    echo "build-cluster: building kube-apiserver $version (k8s.io/kubernetes@$version) ..."
+  out="$cache_root/kubernetes-$version-$key"
+  src="$cache_root/src/kubernetes-$version"
+  mkdir -p "$out"
+  for name in kube-apiserver kube-controller-manager kube-scheduler; do
+    if [ -x "$out/$name" ]; then
+      echo "build-cluster: $name $version is current ($out)"
+      continue
+    fi
+    echo "build-cluster: building $name $version (k8s.io/kubernetes@$version) ..."
     t0=$(date +%s)
-    src="$cache_root/src/kube-apiserver-$version"
-    rm -rf "$src" "$out.partial" && mkdir -p "$src" "$out.partial"
-    upstream_mod="$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
-    {
-      echo "module podscale.dev/tools/cluster/kube-apiserver-$version"
-      grep -m1 '^go ' "$upstream_mod"
-      echo "require k8s.io/kubernetes $version"
-      sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging.*#\1#p' "$upstream_mod" | while read -r staged; do
-        echo "replace $staged => $staged v0.${version#v1.}"
-      done
-      echo "tool k8s.io/kubernetes/cmd/kube-apiserver"
-    } > "$src/go.mod"
-    (cd "$src" && go mod tidy && go build -trimpath -ldflags "$flags" -o "$out.partial/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
-    rm -rf "$out" && mv "$out.partial" "$out"
-    echo "build-cluster: built kube-apiserver $version in $(( $(date +%s) - t0 )) s"
-  fi
-  ln -sfn "$out" "$cache_root/kube-apiserver-$version"
+    if [ ! -s "$src/go.sum" ]; then
+      mkdir -p "$src"
+      upstream_mod="$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
+      {
+        echo "module podscale.dev/tools/cluster/kubernetes-$version"
+        grep -m1 '^go ' "$upstream_mod"
+        echo "require k8s.io/kubernetes $version"
+        sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging.*#\1#p' "$upstream_mod" | while read -r staged; do
+          echo "replace $staged => $staged v0.${version#v1.}"
+        done
+        printf 'tool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kube-controller-manager\n\tk8s.io/kubernetes/cmd/kube-scheduler\n)\n'
+      } > "$src/go.mod"
+      (cd "$src" && go mod tidy)
+    fi
+    (cd "$src" && go build -trimpath -ldflags "$flags" -o "$out/$name.partial" "k8s.io/kubernetes/cmd/$name")
+    mv "$out/$name.partial" "$out/$name"
+    echo "build-cluster: built $name $version in $(( $(date +%s) - t0 )) s"
+  done
+  ln -sfn "$out" "$cache_root/kubernetes-$version"
 done
 
 # The PodMonitor CRD, to check k8s/prometheus-operator against a real apiserver: from the
@@ -122,4 +130,4 @@ if [ ! -s "$crd" ]; then
 fi
 ln -sfn "$(dirname "$crd")" "$cache_root/crds/prometheus-operator"
 
-echo "build-cluster: binaries under $cache_root/{kubernetes,prometheus-adapter,metrics-server,prometheus,kube-apiserver-<minor>} ($(( $(date +%s) - started )) s)"
+echo "build-cluster: binaries under $cache_root/{kubernetes,prometheus-adapter,metrics-server,prometheus,kubernetes-<older minor>} ($(( $(date +%s) - started )) s)"

@@ -2,25 +2,26 @@ import { access, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterCacheDir, kubeApiserverPath } from '@podscale/kube-local/binaries.ts';
+import { clusterCacheDir, controlPlaneBinary } from '@podscale/kube-local/binaries.ts';
 import { ControlPlane } from '@podscale/kube-local/control-plane.ts';
+import { supportedReleases } from '@podscale/kube-local/releases.ts';
 import { until } from '@podscale/process/net.ts';
 import { clusterSkipReason, kubectl } from '../helpers/cluster.ts';
 
 const PODMONITOR_CRD = join(clusterCacheDir(), 'crds', 'prometheus-operator', 'monitoring.coreos.com_podmonitors.yaml');
 
-/** The supported releases, one a line: the one list scripts/build-cluster.sh builds from. */
-const MINORS = (await readFile(new URL('../../tools/cluster/kubernetes-minors', import.meta.url), 'utf8')).split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+/** The supported releases: the one list scripts/build-cluster.sh builds from. */
+const MINORS = supportedReleases();
 
 /** Why a release's kube-apiserver cannot run here (said once, on stderr), or undefined. */
 async function minorSkipReason(version: string): Promise<string | undefined> {
   const missing = await clusterSkipReason(['etcd', 'kubectl']);
   if (missing) return missing;
   try {
-    await access(kubeApiserverPath(version));
+    await access(controlPlaneBinary('kube-apiserver', version));
     return undefined;
   } catch {
-    const reason = `skipped: kube-apiserver ${version} is not built (${kubeApiserverPath(version)}); run bash scripts/setup.sh --with-cluster (needs Go)`;
+    const reason = `skipped: kube-apiserver ${version} is not built (${controlPlaneBinary('kube-apiserver', version)}); run bash scripts/setup.sh --with-cluster (needs Go)`;
     process.stderr.write(`${reason}\n`);
     return reason;
   }
@@ -50,7 +51,7 @@ for (const version of MINORS) {
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), `podscale-kit-${version}-`));
-      plane = await ControlPlane.start({ dir, nodeName: 'podscale-node', nodeIps: ['10.244.0.1'], apiserverOnly: { version } });
+      plane = await ControlPlane.start({ dir, nodeName: 'podscale-node', nodeIps: ['10.244.0.1'], version, apiserverOnly: true });
       // k8s/prometheus-operator holds a PodMonitor: its CRD as prometheus-operator publishes it.
       await kubectl(plane.adminKubeconfig, ['apply', '--server-side', '-f', PODMONITOR_CRD]);
       // `kubectl wait` fails at once if the CRD has no status conditions yet: poll the condition.

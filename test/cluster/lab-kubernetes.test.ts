@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '@podscale/kube-local/cluster.ts';
+import { supportedReleases } from '@podscale/kube-local/releases.ts';
 import type { RunRecord } from '@podscale/cli/load/record.ts';
 import { metricCharts } from '@podscale/cli/load/report.ts';
 import { failures } from '@podscale/cli/load/stats.ts';
@@ -13,11 +14,14 @@ import { clusterSkipReason } from '../helpers/cluster.ts';
 
 const run = promisify(execFile);
 
+// The oldest supported release: the newest scales in every other cluster test, so this one shows the
+// HPA scaling on the other end of the supported range.
+const [OLDEST] = supportedReleases();
 const skip =
-  (await clusterSkipReason(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'prometheus', 'prometheus-adapter', 'metrics-server'])) ??
+  (await clusterSkipReason(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'prometheus', 'prometheus-adapter', 'metrics-server'], OLDEST)) ??
   (await Cluster.unavailable().then((reason) => (reason ? (process.stderr.write(`skipped: ${reason}\n`), reason) : undefined)));
 
-describe.skipIf(skip)('podscale lab --control-plane kubernetes: a steady load scaled by the real HPA', () => {
+describe.skipIf(skip)(`podscale lab --control-plane kubernetes --kubernetes-version ${OLDEST}: a steady load scaled by the real HPA`, () => {
   let dir: string;
   let record: RunRecord;
   let html: string;
@@ -31,7 +35,7 @@ describe.skipIf(skip)('podscale lab --control-plane kubernetes: a steady load sc
     // would otherwise scale first and hold the per-pod rate under its target). The steady
     // scenario (3x the per-pod target), shortened to what the shipped 1m rate window
     // needs to show the load (two 15 s scrapes) and a 5 s sync period to act on it.
-    const result = await run(process.execPath, [CLI, 'lab', '--control-plane', 'kubernetes', '--stages', '1ms:300,65s:300', '--sync-period', '5s', '--cpu-target', '1000', '--plain', '--out', out, '--report', report], {
+    const result = await run(process.execPath, [CLI, 'lab', '--control-plane', 'kubernetes', '--kubernetes-version', OLDEST!, '--stages', '1ms:300,65s:300', '--sync-period', '5s', '--cpu-target', '1000', '--plain', '--out', out, '--report', report], {
       env: { ...process.env, CI: 'true' },
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -43,6 +47,10 @@ describe.skipIf(skip)('podscale lab --control-plane kubernetes: a steady load sc
 
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it(`runs the ${OLDEST} control plane`, () => {
+    expect(output).toContain(`starting a Kubernetes ${OLDEST} control plane on this machine`);
   });
 
   it('prints its overrides and loses no request', () => {

@@ -9,8 +9,8 @@ const run = promisify(execFile);
  * Why the real-control-plane tests cannot run here, or undefined when they can. Printed once by
  * each test file that skips, so a machine without the binaries says so instead of passing quietly.
  */
-export async function clusterSkipReason(needs: readonly ClusterBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl']): Promise<string | undefined> {
-  const missing = await missingBinaries(needs);
+export async function clusterSkipReason(needs: readonly ClusterBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'], version?: string): Promise<string | undefined> {
+  const missing = await missingBinaries(needs, version);
   if (missing.length === 0) return undefined;
   const reason = `skipped: the control plane is not built (missing ${missing.join(', ')}); run bash scripts/setup.sh --with-cluster (needs Go)`;
   process.stderr.write(`${reason}\n`);

@@ -30,25 +30,30 @@ export function binaryPath(name: ClusterBinary): string {
   return join(clusterCacheDir(), CLUSTER_BINARIES[name], name);
 }
 
+/** The control plane's programs that scripts/build-cluster.sh also builds for each older supported minor. */
+export type VersionedBinary = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
+const VERSIONED = new Set<ClusterBinary>(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+
 /**
- * The kube-apiserver of a supported release (tools/cluster/kubernetes-minors): the control plane's
- * own for its release, else the one `scripts/build-cluster.sh` built for that minor alone.
+ * A control-plane program of a supported release (tools/cluster/kubernetes-minors): the pinned
+ * release's own, else the one scripts/build-cluster.sh built for that minor.
  */
-export function kubeApiserverPath(version: string = KUBERNETES_VERSION): string {
-  return version === KUBERNETES_VERSION ? binaryPath('kube-apiserver') : join(clusterCacheDir(), `kube-apiserver-${version}`, 'kube-apiserver');
+export function controlPlaneBinary(name: VersionedBinary, version: string = KUBERNETES_VERSION): string {
+  return version === KUBERNETES_VERSION ? binaryPath(name) : join(clusterCacheDir(), `kubernetes-${version}`, name);
 }
 
 /** What the control plane and the kit's upstream images need (a node agent cluster needs no more). */
 export const CONTROL_PLANE_BINARIES: readonly ClusterBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'prometheus-adapter', 'metrics-server', 'prometheus'];
 
-/** The binaries that are not built yet; empty when the cluster can start. */
-export async function missingBinaries(names: readonly ClusterBinary[] = Object.keys(CLUSTER_BINARIES) as ClusterBinary[]): Promise<string[]> {
+/** The binaries that are not built yet (the control plane's of that release); empty when the cluster can start. */
+export async function missingBinaries(names: readonly ClusterBinary[] = Object.keys(CLUSTER_BINARIES) as ClusterBinary[], version: string = KUBERNETES_VERSION): Promise<string[]> {
   const missing: string[] = [];
   for (const name of names) {
+    const path = VERSIONED.has(name) ? controlPlaneBinary(name as VersionedBinary, version) : binaryPath(name);
     try {
-      await access(binaryPath(name), constants.X_OK);
+      await access(path, constants.X_OK);
     } catch {
-      missing.push(binaryPath(name));
+      missing.push(path);
     }
   }
   return missing;

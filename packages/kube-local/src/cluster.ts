@@ -12,6 +12,7 @@ import { PodNetwork } from './pod-network.ts';
 import { missingArchives } from './real-node/images.ts';
 import { RealNode } from './real-node/real-node.ts';
 import { ServiceProxy } from './service-proxy.ts';
+import { KUBERNETES_VERSION } from './binaries.ts';
 
 const run = promisify(execFile);
 
@@ -28,6 +29,8 @@ export interface ClusterOptions {
   hpa?: ControlPlaneOptions['hpa'];
   /** Which node runs the pods (default `agent`). */
   node?: NodeKind;
+  /** The control plane's release, one of tools/cluster/kubernetes-minors (default the pinned one; an older one runs on the node agent). */
+  kubernetesVersion?: string;
   /** Called once the pod network's slot is claimed (the CLI's janitor needs to know which). */
   onNetwork?: (network: PodNetwork) => void;
   log?: (line: string) => void;
@@ -118,6 +121,9 @@ export class Cluster {
 
   static async start(options: ClusterOptions): Promise<Cluster> {
     const log = options.log ?? (() => undefined);
+    const version = options.kubernetesVersion ?? KUBERNETES_VERSION;
+    // kubelet may not be newer than the apiserver (the version skew policy), and only the pinned release's is built.
+    if (options.node === 'real' && version !== KUBERNETES_VERSION) throw new Error(`the real node runs kubelet ${KUBERNETES_VERSION}, which may not join a ${version} control plane: use the node agent (--node agent) with an older release`);
     const dir = await prepareClusterDir(options.dir);
     // Pods run as their own users and must traverse to their volumes under this directory.
     await chmod(dir, 0o755);
@@ -130,7 +136,7 @@ export class Cluster {
     let proxy: ServiceProxy | undefined;
     let realNode: RealNode | undefined;
     try {
-      plane = await ControlPlane.start({ dir, nodeName: NODE_NAME, nodeIps: [network.nodeIp], serviceCidr: network.serviceCidr, kubernetesServiceIp: network.kubernetesServiceIp, hpa: options.hpa, aggregatorRouting: options.node === 'real', log });
+      plane = await ControlPlane.start({ dir, nodeName: NODE_NAME, nodeIps: [network.nodeIp], serviceCidr: network.serviceCidr, kubernetesServiceIp: network.kubernetesServiceIp, hpa: options.hpa, aggregatorRouting: options.node === 'real', version, log });
       if (options.node === 'real') {
         realNode = await RealNode.start({ clusterDir: dir, repoRoot: options.repoRoot, nodeName: NODE_NAME, network, plane, servicesFile: join(dir, 'services.json'), log });
         const cluster = new Cluster(dir, plane, network, realNode, clients);
@@ -156,6 +162,7 @@ export class Cluster {
         repoRoot: options.repoRoot,
         apiserver: { serviceHost: network.kubernetesServiceIp, servicePort: 443 },
         hostsEntries: () => serviceProxy.hostsEntries(),
+        kubeletVersion: version,
         log,
       });
       const nodeAgent = agent;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { freePort, until } from '@podscale/process/net.ts';
-import { binaryPath, kubeApiserverPath } from './binaries.ts';
+import { binaryPath, controlPlaneBinary } from './binaries.ts';
 import { Component } from '@podscale/process/components.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { createPki, type ClusterPki } from './pki.ts';
@@ -30,11 +30,10 @@ export interface ControlPlaneOptions {
    * an APIService's endpoints (pod IPs, routed to the node's bridge) instead of its ClusterIP.
    */
   aggregatorRouting?: boolean;
-  /**
-   * Only etcd and a kube-apiserver of this supported release (tools/cluster/kubernetes-minors):
-   * enough to check what an API server accepts, with no controllers acting on it.
-   */
-  apiserverOnly?: { version: string };
+  /** A supported release (tools/cluster/kubernetes-minors); default the pinned KUBERNETES_VERSION. */
+  version?: string;
+  /** Only etcd and kube-apiserver: enough to check what an API server accepts, with no controllers acting on it. */
+  apiserverOnly?: boolean;
   log?: (line: string) => void;
 }
 
@@ -105,7 +104,7 @@ export class ControlPlane {
       log(`etcd ready on ${etcdUrl}`);
 
       plane.components.push(
-        await Component.start('kube-apiserver', kubeApiserverPath(options.apiserverOnly?.version), [
+        await Component.start('kube-apiserver', controlPlaneBinary('kube-apiserver', options.version), [
           `--etcd-servers=${etcdUrl}`,
           '--bind-address=127.0.0.1',
           `--secure-port=${apiserverPort}`,
@@ -148,7 +147,7 @@ export class ControlPlane {
       const hpa = options.hpa ?? {};
       const controllerManagerKubeconfig = await kubeconfig('controller-manager.kubeconfig', 'system:kube-controller-manager', pki.controllerManager);
       plane.components.push(
-        await Component.start('kube-controller-manager', binaryPath('kube-controller-manager'), [
+        await Component.start('kube-controller-manager', controlPlaneBinary('kube-controller-manager', options.version), [
           `--kubeconfig=${controllerManagerKubeconfig}`,
           `--authentication-kubeconfig=${controllerManagerKubeconfig}`,
           `--authorization-kubeconfig=${controllerManagerKubeconfig}`,
@@ -170,7 +169,7 @@ export class ControlPlane {
       );
       const schedulerKubeconfig = await kubeconfig('scheduler.kubeconfig', 'system:kube-scheduler', pki.scheduler);
       plane.components.push(
-        await Component.start('kube-scheduler', binaryPath('kube-scheduler'), [
+        await Component.start('kube-scheduler', controlPlaneBinary('kube-scheduler', options.version), [
           `--kubeconfig=${schedulerKubeconfig}`,
           `--authentication-kubeconfig=${schedulerKubeconfig}`,
           `--authorization-kubeconfig=${schedulerKubeconfig}`,

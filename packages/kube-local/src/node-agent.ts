@@ -18,6 +18,8 @@ export interface NodeAgentOptions extends Omit<NodeContext, 'createdMountPoints'
   /** Cluster-admin access, for the TokenReviews and SubjectAccessReviews that guard /metrics/resource. */
   reviewer: KubeClient;
   servingCert: CertFiles;
+  /** The release the node reports, as kubelet reports its own (default the pinned one). */
+  kubeletVersion?: string;
 }
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -95,7 +97,7 @@ export class NodeAgent {
         kernelVersion: release(),
         osImage: 'podscale node agent (processes in per-pod network namespaces)',
         containerRuntimeVersion: 'podscale-node-agent://0.1.0',
-        kubeletVersion: KUBERNETES_VERSION,
+        kubeletVersion: this.#options.kubeletVersion ?? KUBERNETES_VERSION,
         kubeProxyVersion: '',
         operatingSystem: 'linux',
         architecture: 'amd64',

@@ -7,6 +7,7 @@ import { hpaDecisions, hpaStory, KubernetesLab } from './kubernetes.ts';
 import { Lab, type HpaOverrides, type LabOptions } from './lab.ts';
 import { elapsedLog, inSession, type Session } from './session.ts';
 import { scalingStory } from './story.ts';
+import { releaseOf } from '@podscale/kube-local/releases.ts';
 
 function hpaOverrides(flags: LabFlags): HpaOverrides {
   const hpa: HpaOverrides = {};
@@ -84,7 +85,7 @@ function kubernetesOnlyChecks(flags: LabFlags): void {
   if (!flags.prometheus) throw new Error('--no-prometheus: not with --control-plane kubernetes, which runs the kit\'s Prometheus');
 }
 
-/** A real control plane (the pinned release) on this machine, with the kit applied and its HPA observed. */
+/** A real control plane (--kubernetes-version, default the pinned release) on this machine, with the kit applied and its HPA observed. */
 async function startKubernetes(flags: LabFlags): Promise<ControlPlane> {
   kubernetesOnlyChecks(flags);
   const kit = loadLabKit();
@@ -92,7 +93,7 @@ async function startKubernetes(flags: LabFlags): Promise<ControlPlane> {
   const hpa = hpaOverrides(flags);
   const syncPeriodS = flags.syncPeriod !== undefined ? flags.syncPeriod / 1000 : undefined;
   // Says why it cannot run here (binaries, root) before it announces anything.
-  const lab = await KubernetesLab.start({ kit, hpa, ...(syncPeriodS !== undefined ? { syncPeriodS } : {}), log });
+  const lab = await KubernetesLab.start({ kit, hpa, ...(syncPeriodS !== undefined ? { syncPeriodS } : {}), kubernetesVersion: releaseOf(flags.kubernetesVersion), log });
   return {
     banner: `control plane kubernetes · Service ${lab.serviceUrl} · KUBECONFIG=${lab.cluster.kubeconfig}`,
     overrides: lab.overrides,

@@ -10,6 +10,7 @@ export interface LabFlags {
   path: string;
   after?: number;
   syncPeriod?: number;
+  kubernetesVersion?: string;
   propagationDelay: number;
   scrapeInterval?: number;
   rateWindow?: number;

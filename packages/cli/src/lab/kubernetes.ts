@@ -20,13 +20,15 @@ export interface KubernetesLabOptions {
   kit: LabKit;
   hpa?: HpaOverrides;
   syncPeriodS?: number;
+  /** The control plane's release (tools/cluster/kubernetes-minors); default the pinned one. */
+  kubernetesVersion?: string;
   log?: (line: string) => void;
 }
 
 /** Why `--control-plane kubernetes` cannot run here (binaries not built, not root), or undefined. */
-export async function kubernetesUnavailable(): Promise<string | undefined> {
-  const missing = await missingBinaries(NEEDS);
-  if (missing.length > 0) return `--control-plane kubernetes needs the Kubernetes ${KUBERNETES_VERSION} control plane built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster (needs Go), or use --control-plane lab`;
+export async function kubernetesUnavailable(version: string = KUBERNETES_VERSION): Promise<string | undefined> {
+  const missing = await missingBinaries(NEEDS, version);
+  if (missing.length > 0) return `--control-plane kubernetes needs the Kubernetes ${version} control plane built (missing ${missing.join(', ')}): run bash scripts/setup.sh --with-cluster (needs Go), or use --control-plane lab`;
   const unavailable = await Cluster.unavailable();
   return unavailable ? `--control-plane kubernetes cannot run here: ${unavailable}` : undefined;
 }
@@ -122,10 +124,11 @@ export class KubernetesLab {
   }
 
   static async start(options: KubernetesLabOptions): Promise<KubernetesLab> {
-    const unavailable = await kubernetesUnavailable();
+    const version = options.kubernetesVersion ?? KUBERNETES_VERSION;
+    const unavailable = await kubernetesUnavailable(version);
     if (unavailable) throw new Error(unavailable);
     const log = options.log ?? (() => undefined);
-    log(`starting a Kubernetes ${KUBERNETES_VERSION} control plane on this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, node agent, Service proxy)`);
+    log(`starting a Kubernetes ${version} control plane on this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, node agent, Service proxy)`);
     const { kit } = options;
     const overrides: string[] = [];
     const syncPeriodS = options.syncPeriodS ?? 15;
@@ -135,7 +138,7 @@ export class KubernetesLab {
     const dir = await mkdtemp(join(tmpdir(), 'podscale-lab-k8s-'));
     let cluster: Cluster | undefined;
     try {
-      cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: REPO_ROOT, hpa: { syncPeriod: `${syncPeriodS}s` }, log });
+      cluster = await Cluster.start({ dir: join(dir, 'cluster'), repoRoot: REPO_ROOT, hpa: { syncPeriod: `${syncPeriodS}s` }, kubernetesVersion: version, log });
       for (const kustomization of [SHIPPED_KIT_DIR, join(SHIPPED_KIT_DIR, 'metrics-server')]) {
         log(`kubectl apply --server-side -k ${kustomization}`);
         await cluster.apply(kustomization);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '@podscale/cli/load/record.ts';
 import { metricCharts, renderReport } from '@podscale/cli/load/report.ts';
 import { KUBERNETES_VERSION } from '@podscale/kube-local/binaries.ts';
+import { supportedReleases } from '@podscale/kube-local/releases.ts';
 import { CLI } from '../../../../test/helpers/child.ts';
 
 const run = promisify(execFile);
@@ -62,6 +63,15 @@ describe('podscale lab --control-plane kubernetes without the control plane', ()
     expect(error?.code).toBe(1);
     expect(error?.stderr).toContain(`--control-plane kubernetes needs the Kubernetes ${KUBERNETES_VERSION} control plane built (missing `);
     expect(error?.stderr).toMatch(/\(missing .*kube-apiserver.*\): run bash scripts\/setup\.sh --with-cluster \(needs Go\), or use --control-plane lab/);
+  });
+
+  it('--kubernetes-version: refuses a release outside the supported list, saying which are', async () => {
+    const error = await run(process.execPath, [CLI, 'lab', '--control-plane', 'kubernetes', '--kubernetes-version', '1.34', '--scenario', 'steady'], { env: { PATH: process.env.PATH, CI: 'true' } }).then(
+      () => undefined,
+      (failure: { code: number; stderr: string }) => failure,
+    );
+    expect(error?.code).toBe(1);
+    expect(error?.stderr).toContain(`Kubernetes 1.34 is not a supported release: use one of ${supportedReleases().join(', ')}`);
   });
 
   it('--scenario backlog: runs only on the real control plane, and says what is missing there', async () => {
