@@ -9,7 +9,7 @@
 #      Deployment's `image: podscale`): the repository's Dockerfile, unchanged, against (1).
 #   3. localhost/podscale/pause:3.10: the pod sandbox, tools/images/pause.c built static.
 #   4. quay.io/prometheus/prometheus:v3.5.0, registry.k8s.io/prometheus-adapter/prometheus-adapter:
-#      v0.12.0, registry.k8s.io/metrics-server/metrics-server:v0.8.0: the binaries that
+#      v0.12.0, registry.k8s.io/metrics-server/metrics-server:v0.9.0: the binaries that
 #      scripts/build-cluster.sh built, laid out as upstream's Dockerfiles lay them out.
 #
 # Cached: the rootfs and npm tarballs under the cache, each image labelled with a key of its inputs
@@ -229,7 +229,7 @@ ENTRYPOINT ["/pause"]'
 # --- 4. upstream images from the Go-built binaries -------------------------------------------------
 prometheus_image=quay.io/prometheus/prometheus:v3.5.0
 adapter_image=registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0
-metrics_server_image=registry.k8s.io/metrics-server/metrics-server:v0.8.0
+metrics_server_image=registry.k8s.io/metrics-server/metrics-server:v0.9.0
 busybox_image=localhost/podscale/busybox:glibc
 static_image=localhost/podscale/static:latest
 

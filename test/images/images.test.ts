@@ -169,7 +169,7 @@ describe.skipIf(skip !== undefined)('images built here (scripts/build-images.sh)
     }, 60_000);
 
     it('metrics-server --version exits 0', async () => {
-      const { stdout } = await podman(['run', '--rm', '--name', containerName(), '--label', LABEL, ...RUNTIME, '--network', 'none', 'registry.k8s.io/metrics-server/metrics-server:v0.8.0', '--version']);
+      const { stdout } = await podman(['run', '--rm', '--name', containerName(), '--label', LABEL, ...RUNTIME, '--network', 'none', 'registry.k8s.io/metrics-server/metrics-server:v0.9.0', '--version']);
       expect(stdout.trim()).not.toBe('');
     });
 

@@ -1,5 +1,5 @@
 /**
- * k8s/metrics-server, the optional metrics-server for clusters without one: upstream's v0.8.0
+ * k8s/metrics-server, the optional metrics-server for clusters without one: upstream's v0.9.0
  * objects (equal to its release build where the Go module cache has it), wired and bound as
  * upstream wires them, and the --kubelet-insecure-tls overlay docs/deploying.md shows.
  */
@@ -90,8 +90,8 @@ describe('k8s/metrics-server: the optional metrics-server', () => {
     expect(rulesOf('system:aggregated-metrics-reader')).toEqual([{ apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] }]);
   });
 
-  it("runs upstream's v0.8.0 image and flags, without --kubelet-insecure-tls", () => {
-    expect(msContainer.image).toBe('registry.k8s.io/metrics-server/metrics-server:v0.8.0');
+  it("runs upstream's v0.9.0 image and flags, without --kubelet-insecure-tls", () => {
+    expect(msContainer.image).toBe('registry.k8s.io/metrics-server/metrics-server:v0.9.0');
     expect(msContainer.args).toEqual(['--cert-dir=/tmp', '--secure-port=10250', '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname', '--kubelet-use-node-status-port', '--metric-resolution=15s']);
     expect(msContainer.args!.join(' ')).not.toContain('insecure');
     expect(msPod.priorityClassName).toBe('system-cluster-critical');
@@ -123,9 +123,9 @@ describe('k8s/metrics-server: the optional metrics-server', () => {
     }
   });
 
-  // Upstream's v0.8.0 components.yaml is `kustomize build manifests/overlays/release` of the module.
-  const upstream = join(goModCache(), 'sigs.k8s.io', 'metrics-server@v0.8.0', 'manifests', 'overlays', 'release');
-  it.skipIf(!existsSync(upstream))("equals upstream's v0.8.0 release build from the Go module cache, but for the APIService port written out", () => {
+  // Upstream's v0.9.0 components.yaml is `kustomize build manifests/overlays/release` of the module.
+  const upstream = join(goModCache(), 'sigs.k8s.io', 'metrics-server@v0.9.0', 'manifests', 'overlays', 'release');
+  it.skipIf(!existsSync(upstream))("equals upstream's v0.9.0 release build from the Go module cache, but for the APIService port written out", () => {
     const built = parseAllDocuments(execFileSync('kubectl', ['kustomize', upstream], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).map((document) => document.toJS() as KubeObject);
     const byName = (list: KubeObject[]) => Object.fromEntries(list.map((object) => [`${object.kind}/${object.metadata.name}`, object]));
     const expected = byName(built);

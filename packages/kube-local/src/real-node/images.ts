@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** The images the kit's pods and the sandbox need, as scripts/build-images.sh names their archives. */
-export const NODE_IMAGES = ['docker.io/library/podscale:latest', 'docker.io/library/podscale-controller:0.1.0', 'localhost/podscale/pause:3.10', 'quay.io/prometheus/prometheus:v3.5.0', 'registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0', 'registry.k8s.io/metrics-server/metrics-server:v0.8.0'];
+export const NODE_IMAGES = ['docker.io/library/podscale:latest', 'docker.io/library/podscale-controller:0.1.0', 'localhost/podscale/pause:3.10', 'quay.io/prometheus/prometheus:v3.5.0', 'registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0', 'registry.k8s.io/metrics-server/metrics-server:v0.9.0'];
 export const SANDBOX_IMAGE = 'localhost/podscale/pause:3.10';
 
 /**
