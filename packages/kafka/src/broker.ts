@@ -71,6 +71,17 @@ export interface KafkaBrokerOptions {
 }
 
 /** Broker settings for a single-node test broker: every internal topic with one replica, fast groups. */
+/**
+ * A cluster id as Kafka makes one (Uuid.randomUuid): 22 characters of base64url, never starting
+ * with "-", which the storage tool's argument parser would read as an option (one start in 64 failed so).
+ */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 function testSettings(host: string, port: number, controllerPort: number, dataDir: string): Record<string, string | number | boolean> {
   return {
     'process.roles': 'broker,controller',
@@ -157,7 +168,7 @@ export class KafkaBroker {
     // A KRaft log dir must be formatted once with a cluster id (22 characters of base64url: a UUID).
     const formatted = await access(join(dataDir, 'meta.properties')).then(() => true, () => false);
     if (!formatted) {
-      const clusterId = randomBytes(16).toString('base64url');
+      const clusterId = kafkaClusterId();
       const format = await Component.start('kafka-storage', javaCommand(), [...jvm, ...(haveArchive ? cds : []), 'kafka.tools.StorageTool', 'format', '--cluster-id', clusterId, '--config', propertiesFile], { logDir, graceMs: 5_000 });
       const { code } = await format.process.exited;
       if (code !== 0) throw new Error(`formatting the Kafka log dir exited ${code}; see ${format.logFile}`);
