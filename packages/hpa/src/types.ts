@@ -1,3 +1,4 @@
+import type { FeatureGates, KubernetesVersion } from './gates.ts';
 import type { Quantity } from './quantity.ts';
 
 /** An autoscaling/v2 HorizontalPodAutoscaler spec, minus scaleTargetRef. */
@@ -89,11 +90,13 @@ export interface Situation {
   delayOfInitialReadinessStatus?: number;
   downscaleStabilizationWindow?: number;
   scaleUpLimitFactor?: number;
+  /** The kube-controller-manager minor whose algorithm decides (default: the pinned control plane, gates.ts). */
+  kubernetesVersion?: KubernetesVersion;
   /**
-   * kube-controller-manager --feature-gates that change the algorithm. HPAConfigurableTolerance
-   * (alpha, default off in 1.34) makes behavior.scaleUp/scaleDown.tolerance count.
+   * kube-controller-manager --feature-gates overrides; the defaults are the minor's (gates.ts).
+   * HPAConfigurableTolerance makes behavior.scaleUp/scaleDown.tolerance count.
    */
-  featureGates?: { HPAConfigurableTolerance?: boolean };
+  featureGates?: FeatureGates;
 }
 
 export interface MetricProposal {

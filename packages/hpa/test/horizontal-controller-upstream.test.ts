@@ -79,6 +79,8 @@ function situation(tc: ControllerCase): Situation {
     cpuInitializationPeriod: 120,
     delayOfInitialReadinessStatus: 10,
     downscaleStabilizationWindow: 300,
+    // v1.34.4's cases, on its controller (its feature gate defaults)
+    kubernetesVersion: '1.34',
     ...(tc.featureGates ? { featureGates: tc.featureGates } : {}),
   };
 }

@@ -13,7 +13,8 @@ import {
   stabilizeRecommendation,
   stabilizeRecommendationWithBehaviors,
 } from '@podscale/hpa/behavior.ts';
-import { decide, tolerancesForHpa } from '@podscale/hpa/decide.ts';
+import { decide } from '@podscale/hpa/decide.ts';
+import { tolerancesForHpa } from '@podscale/hpa/proposals.ts';
 import { toApproximateFloat64 } from '@podscale/hpa/quantity.ts';
 import type { MetricSpec, Situation } from '@podscale/hpa/types.ts';
 import { cpu, external, NOW, pods, qps, samples, sync } from './rules-fixtures.ts';
@@ -21,14 +22,23 @@ import { cpu, external, NOW, pods, qps, samples, sync } from './rules-fixtures.t
 describe('horizontal.go tolerancesForHpa', () => {
   const spec = { maxReplicas: 10, behavior: { scaleUp: { tolerance: '0.05' }, scaleDown: { tolerance: '0.2' } } };
 
-  it('tolerancesForHpa: behavior.*.tolerance is ignored unless the HPAConfigurableTolerance gate is on (alpha, default off in 1.34)', () => {
-    expect(tolerancesForHpa({ spec })).toEqual({ scaleUp: 0.1, scaleDown: 0.1 });
-    expect(tolerancesForHpa({ spec, tolerance: 0.2 })).toEqual({ scaleUp: 0.2, scaleDown: 0.2 });
+  it('tolerancesForHpa (1.34): behavior.*.tolerance is ignored unless the HPAConfigurableTolerance gate is on (alpha, default off)', () => {
+    expect(tolerancesForHpa({ spec, kubernetesVersion: '1.34' })).toEqual({ scaleUp: 0.1, scaleDown: 0.1 });
+    expect(tolerancesForHpa({ spec, tolerance: 0.2, kubernetesVersion: '1.34' })).toEqual({ scaleUp: 0.2, scaleDown: 0.2 });
+  });
+
+  it.each(['1.35', '1.36', '1.37', undefined] as const)('tolerancesForHpa (%s): the gate is on by default (beta in 1.35 and 1.36, GA in 1.37, the default minor)', (kubernetesVersion) => {
+    expect(tolerancesForHpa({ spec, kubernetesVersion })).toEqual({ scaleUp: 0.05, scaleDown: 0.2 });
+  });
+
+  it('tolerancesForHpa: the gate can be turned off until 1.36; 1.37 refuses it (locked), as kube-controller-manager does at startup', () => {
+    expect(tolerancesForHpa({ spec, kubernetesVersion: '1.36', featureGates: { HPAConfigurableTolerance: false } })).toEqual({ scaleUp: 0.1, scaleDown: 0.1 });
+    expect(() => tolerancesForHpa({ spec, kubernetesVersion: '1.37', featureGates: { HPAConfigurableTolerance: false } })).toThrow(/HPAConfigurableTolerance is locked to true in Kubernetes 1\.37/);
   });
 
   it('tolerancesForHpa: with the gate, each direction has its own tolerance, the controller flag for the other', () => {
-    expect(tolerancesForHpa({ spec, featureGates: { HPAConfigurableTolerance: true } })).toEqual({ scaleUp: 0.05, scaleDown: 0.2 });
-    expect(tolerancesForHpa({ spec: { maxReplicas: 1, behavior: { scaleUp: { tolerance: '0' } } }, featureGates: { HPAConfigurableTolerance: true } })).toEqual({ scaleUp: 0, scaleDown: 0.1 });
+    expect(tolerancesForHpa({ spec, kubernetesVersion: '1.34', featureGates: { HPAConfigurableTolerance: true } })).toEqual({ scaleUp: 0.05, scaleDown: 0.2 });
+    expect(tolerancesForHpa({ spec: { maxReplicas: 1, behavior: { scaleUp: { tolerance: '0' } } }, kubernetesVersion: '1.34', featureGates: { HPAConfigurableTolerance: true } })).toEqual({ scaleUp: 0, scaleDown: 0.1 });
   });
 
   it('Quantity.AsApproximateFloat64: the canonical quantity (0.0001 is stored as 100u) as mantissa × math.Pow10(exponent), float rounding included', () => {
@@ -96,6 +106,10 @@ describe('horizontal.go computeReplicasForMetrics and reconcileAutoscaler', () =
   it('reconcileAutoscaler: with minReplicas 0 a target scales to zero on an Object/External metric of 0', () => {
     const situation = sync({ min: 0, currentReplicas: 5, pods: pods(5), metrics_: [external({ type: 'Value', value: '14400m' })], metrics: { external: { lag: ['0'] } } });
     expect(decide(situation).desiredReplicas).toBe(0);
+  });
+
+  it('reconcileAutoscaler: a refused feature gate fails the sync with the reason', () => {
+    expect(() => decide({ ...sync({ currentReplicas: 2, metrics_: [cpu(50)] }), kubernetesVersion: '1.35', featureGates: { HPAGeneration: true } })).toThrow(/HPAGeneration does not exist in Kubernetes 1\.35 \(it arrives in 1\.37\)/);
   });
 });
 

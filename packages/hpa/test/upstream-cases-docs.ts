@@ -30,14 +30,17 @@ export const docCases: Case[] = [
     })(),
     desired: 111,
   },
-  {
-    source: 'horizontal.go tolerancesForHpa: without the HPAConfigurableTolerance gate (alpha, off by default in 1.34) behavior.scaleUp.tolerance 0.05 is ignored',
+  ...(['1.34', '1.35'] as const).map((kubernetesVersion) => ({
+    source:
+      kubernetesVersion === '1.34'
+        ? 'horizontal.go tolerancesForHpa: on 1.34, without the HPAConfigurableTolerance gate (alpha, off by default) behavior.scaleUp.tolerance 0.05 is ignored'
+        : 'horizontal.go tolerancesForHpa: from 1.35 the gate is on by default (beta; GA in 1.37), so the same tolerance 0.05 scales without saying so',
     situation: (() => {
       const base = calc({ currentReplicas: 100, pods: pods(100, [], '100m'), metric: cpu(80), metrics: { resource: { cpu: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`p${i}`, '88m'])) } } });
-      return { ...base, spec: { ...base.spec, behavior: { ...base.spec.behavior, scaleUp: { ...base.spec.behavior!.scaleUp, tolerance: '0.05' } } } };
+      return { ...base, kubernetesVersion, spec: { ...base.spec, behavior: { ...base.spec.behavior, scaleUp: { ...base.spec.behavior!.scaleUp, tolerance: '0.05' } } } };
     })(),
-    desired: 100,
-  },
+    desired: kubernetesVersion === '1.34' ? 100 : 111,
+  })),
   {
     source: 'blog "Kubernetes v1.33: HPA configurable tolerance": 50 replicas at 90 % vs 75 % scale to 60',
     situation: calc({ currentReplicas: 50, pods: pods(50, [], '100m'), metric: cpu(75), metrics: { resource: { cpu: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`p${i}`, '90m'])) } } }),

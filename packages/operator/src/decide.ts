@@ -1,10 +1,10 @@
 /**
  * One policy decision, pure: every metric proposes replicas with the HPA's arithmetic
- * (packages/hpa/src's decide(), one metric spec per policy metric), the highest proposal wins, the
+ * (packages/hpa/src's proposals(), one metric spec per policy metric), the highest proposal wins, the
  * schedule entry in force raises it to its floor, then minReplicas/maxReplicas bound it; the
  * cooldown decides whether it is written now. A metric that cannot be read never lowers replicas.
  */
-import { decide as hpaDecide } from '@podscale/hpa/decide.ts';
+import { proposals } from '@podscale/hpa/proposals.ts';
 import type { MetricSpec, Observed, PodInfo, ResourceSample } from '@podscale/hpa/types.ts';
 import type { Quantity } from '@podscale/hpa/quantity.ts';
 import { effectiveCooldown, metricLabel, type MetricStatus, type PolicyMetric, type PolicySpec } from './policy.ts';
@@ -110,8 +110,11 @@ export function proposeAll(input: PolicyInput): MetricStatus[] {
       if (!read) return { ...status, error: 'no lag read from the brokers' };
       observed.external = { [`kafka-${index}`]: String(read.lag) };
     }
-    const decision = hpaDecide({
-      spec: { minReplicas: 0, maxReplicas: Number.MAX_SAFE_INTEGER, metrics: [hpaMetric(metric, index)], behavior: {} },
+    // The arithmetic only: the HPA controller's reconcile rules (its zero-replica gate, min/max,
+    // behavior) are not the operator's, which applies its own below. The minors differ in none of
+    // what these metric types compute (Value targets and container metrics are not used).
+    const [proposal] = proposals({
+      spec: { maxReplicas: Number.MAX_SAFE_INTEGER, metrics: [hpaMetric(metric, index)], behavior: {} },
       currentReplicas: input.currentReplicas,
       statusReplicas: Math.max(input.currentReplicas, 1),
       now: nowSeconds,
@@ -119,8 +122,7 @@ export function proposeAll(input: PolicyInput): MetricStatus[] {
       metrics: observed,
       tolerance: input.tolerance ?? 0.1,
     });
-    const proposal = decision.metrics[0];
-    if (!proposal || proposal.proposal === null) return { ...status, error: proposal?.error ?? decision.reason };
+    if (!proposal || proposal.proposal === null) return { ...status, error: proposal?.error ?? 'no proposal' };
     if (metric.type === 'KafkaLag') {
       const { lag, partitions } = values.kafka![label]!;
       return { ...status, current: String(lag), partitions, ...capAtPartitions(metric, proposal.proposal, partitions) };

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { metricName } from '@podscale/hpa/decide.ts';
+import { metricName } from '@podscale/hpa/compute-metric.ts';
 import type { HpaSpec, MetricSpec } from '@podscale/hpa/types.ts';
 import { parseDuration } from '@podscale/hpa/duration.ts';
 import { publishedMetricName, rateWindowSeconds, type AdapterRule } from '../kit/adapter-rule.ts';
