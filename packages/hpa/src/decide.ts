@@ -59,7 +59,10 @@ export function decide(situation: Situation): Decision {
     };
   }
 
-  const input = { now: situation.now, current, desired: recommendation, minReplicas, maxReplicas: spec.maxReplicas, history: situation.history ?? {} };
+  // reconcileAutoscaler starts from 0 and takes the proposal only if larger: a negative one (1.34's
+  // int32 overflow) proposes 0.
+  const proposed = Math.max(0, recommendation);
+  const input = { now: situation.now, current, desired: proposed, minReplicas, maxReplicas: spec.maxReplicas, history: situation.history ?? {} };
   const normalized =
     spec.behavior == null
       ? normalizeLegacy(input, situation.downscaleStabilizationWindow ?? 300, situation.scaleUpLimitFactor ?? 2)
@@ -69,8 +72,8 @@ export function decide(situation: Situation): Decision {
   if (recommendation > current) parts.push(`${winner!.describe}: above target, proposes ${recommendation}`);
   else if (recommendation < current) parts.push(`all metrics below target (${proposals.map((p) => `${p.name} ${p.current}/${p.target}`).join(', ')}), proposes ${recommendation}`);
   else parts.push(`no change: ${proposals.filter((p) => p.proposal !== null).map((p) => `${p.name} ${p.current}/${p.target} proposes ${p.proposal}`).join(', ')}`);
-  if (normalized.stabilized !== recommendation) {
-    const window = recommendation < current ? 'scaleDown' : 'scaleUp';
+  if (normalized.stabilized !== proposed) {
+    const window = proposed < current ? 'scaleDown' : 'scaleUp';
     parts.push(`held at ${normalized.stabilized} by the ${window} stabilization window`);
   }
   const limit = limitText(normalized, situation);
@@ -80,7 +83,7 @@ export function decide(situation: Situation): Decision {
     desiredReplicas: normalized.replicas,
     metrics: proposals,
     reason: parts.join('; '),
-    recommendation,
+    recommendation: proposed,
     conditions: [
       { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound' },
       { type: 'AbleToScale', status: 'True', reason: normalized.stabilization ?? 'ReadyForNewScale' },

@@ -46,6 +46,7 @@ function calculatorContext(situation: Situation): CalculatorContext {
     tolerances: tolerancesForHpa(situation),
     cpuInitializationPeriod: situation.cpuInitializationPeriod ?? 300,
     delayOfInitialReadinessStatus: situation.delayOfInitialReadinessStatus ?? 30,
+    kubernetesVersion: situation.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
   };
 }
 

@@ -1,10 +1,14 @@
 /**
  * Per-metric replica proposals: a port of kube-controller-manager's
- * pkg/controller/podautoscaler/replica_calculator.go as of Kubernetes v1.34.4 (plus the parts of
- * metrics/client.go and metrics/utilization.go it depends on), function by function, with the same
- * int64 milli-unit arithmetic (BigInt where a product or a sum could leave float64's exact integer
- * range) and the same float64 ratios and math.Ceil. Pure: the clock is `now`, the cluster is the input.
+ * pkg/controller/podautoscaler/replica_calculator.go as of Kubernetes v1.34.4, v1.35.4, v1.36.3 and
+ * v1.37.2 (plus the parts of metrics/client.go and metrics/utilization.go it depends on), function
+ * by function, with the same int64 milli-unit arithmetic (BigInt where a product or a sum could
+ * leave float64's exact integer range) and the same float64 ratios and math.Ceil. The minors differ
+ * only where 1.35 changed the code (ctx.kubernetesVersion decides): getUsageRatioReplicaCount,
+ * GetExternalMetricReplicas' sum and calculatePodRequestsFromContainers. 1.36 and 1.37 change
+ * error texts only. Pure: the clock is `now`, the cluster is the input.
  */
+import { atLeast, type KubernetesVersion } from './gates.ts';
 import { toMilli, type Quantity } from './quantity.ts';
 import type { PodInfo, ResourceSample } from './types.ts';
 
@@ -36,6 +40,7 @@ export interface CalculatorContext {
   tolerances: Tolerances;
   cpuInitializationPeriod: number;
   delayOfInitialReadinessStatus: number;
+  kubernetesVersion: KubernetesVersion;
 }
 
 export class MetricError extends Error {}
@@ -123,10 +128,11 @@ export function removeMetricsForPods(metrics: PodMetrics, pods: Set<string>): vo
 /**
  * calculateRequests: every pod's request for the resource in milli-units. `requests` is the pod's
  * effective request (the sum over its containers and restartable init containers, or its pod-level
- * request); with a container, that container's request, and 0 for a pod without that container
- * (upstream sums over the containers that match the name: none matches, nothing is added).
+ * request); with a container, that container's request. A pod without that container requests 0
+ * in 1.34 (upstream summed over the containers matching the name: none matched, nothing was added)
+ * and fails the whole metric from 1.35 on (calculatePodRequestsFromContainers returns an error).
  */
-export function calculateRequests(pods: PodInfo[], container: string | undefined, resource: string): Map<string, number> {
+export function calculateRequests(pods: PodInfo[], container: string | undefined, resource: string, version: KubernetesVersion): Map<string, number> {
   const requests = new Map<string, number>();
   for (const pod of pods) {
     let request: Quantity | undefined;
@@ -136,6 +142,7 @@ export function calculateRequests(pods: PodInfo[], container: string | undefined
     } else {
       const containerRequests = pod.containerRequests?.[container];
       if (containerRequests === undefined) {
+        if (atLeast(version, '1.35')) throw new MetricError(`container ${container} not found in Pod ${pod.name}`);
         requests.set(pod.name, 0);
         continue;
       }
@@ -216,7 +223,7 @@ export function getResourceReplicas(
   removeMetricsForPods(samples, ignoredPods);
   removeMetricsForPods(samples, unreadyPods);
   if (samples.size === 0) throw new MetricError('did not receive metrics for targeted pods (pods might be unready)');
-  const requests = calculateRequests(ctx.pods, container, resource);
+  const requests = calculateRequests(ctx.pods, container, resource, ctx.kubernetesVersion);
 
   const { usageRatio, utilization, rawAverage: rawUtilization } = getResourceUtilizationRatio(samples, requests, targetUtilization);
   const unchanged = { replicas: currentReplicas, utilization, rawUtilization };
@@ -320,23 +327,33 @@ export function getReadyPodsCount(pods: PodInfo[]): number {
   return pods.filter((pod) => phaseOf(pod) === 'Running' && readyOf(pod) === true).length;
 }
 
+const MAX_INT32 = 2 ** 31 - 1;
+const MIN_INT32 = -(2 ** 31);
+const MAX_INT64 = (1n << 63n) - 1n;
+
+/** Go's int32(f) on amd64: a value outside int32 (or NaN) becomes MinInt32. */
+function goInt32(value: number): number {
+  return value >= MIN_INT32 && value <= MAX_INT32 ? value : MIN_INT32;
+}
+
 /**
  * getUsageRatioReplicaCount: a Value target on an Object or External metric. With 0 current
- * replicas (scale from zero), neither the tolerance nor the ready pods count.
+ * replicas (scale from zero), neither the tolerance nor the ready pods count. A count past int32
+ * is MaxInt32 from 1.35 on; 1.34 converted it to MinInt32, which reconcileAutoscaler then read as
+ * a proposal of 0 (the branch from zero was never clamped).
  */
 export function getUsageRatioReplicaCount(ctx: CalculatorContext, currentReplicas: number, usageRatio: number): number {
-  if (currentReplicas === 0) return Math.ceil(usageRatio);
+  if (currentReplicas === 0) return goInt32(Math.ceil(usageRatio));
   if (isWithinTolerance(ctx.tolerances, usageRatio)) return currentReplicas;
-  return Math.ceil(usageRatio * getReadyPodsCount(ctx.pods));
+  const replicas = usageRatio * getReadyPodsCount(ctx.pods);
+  if (atLeast(ctx.kubernetesVersion, '1.35') && replicas > MAX_INT32) return MAX_INT32;
+  return goInt32(Math.ceil(replicas));
 }
 
 /** GetObjectMetricReplicas: a Value target on an Object metric (usage in milli-units). */
 export function getObjectMetricReplicas(ctx: CalculatorContext, currentReplicas: number, targetUsage: number, usage: number) {
   return { replicas: getUsageRatioReplicaCount(ctx, currentReplicas, usage / targetUsage), usage };
 }
-
-const MAX_INT32 = 2 ** 31 - 1;
-const MAX_INT64 = (1n << 63n) - 1n;
 
 /** The per-pod usage reported in status: ceil(usage / statusReplicas), and MaxInt64 when the sum saturated. */
 function averageUsage(usage: number, statusReplicas: number): number {
@@ -354,32 +371,43 @@ export function getObjectPerPodMetricReplicas(ctx: CalculatorContext, statusRepl
   return { replicas, usage: averageUsage(usage, statusReplicas) };
 }
 
-/** The external metrics client: an empty list is an error; the values are summed as int64. */
-function externalUsage(metricName: string, values: readonly number[] | undefined, saturate: boolean): number {
+/** The external metrics client: an empty list is an error. */
+function externalValues(metricName: string, values: readonly number[] | undefined): readonly number[] {
   if (values === undefined || values.length === 0) {
     throw new MetricError(`unable to get external metric ${metricName}: no metrics returned from external metrics API`);
   }
-  let usage = 0n;
-  for (const value of values) {
-    usage += big(value);
-    if (saturate && usage > MAX_INT64) {
-      // upstream: the int64 overflowed
-      usage = MAX_INT64;
-      break;
-    }
-  }
-  return Number(usage);
+  return values;
 }
 
-/** GetExternalMetricReplicas: a Value target on the sum of an External metric's values. */
+/**
+ * GetExternalMetricReplicas: a Value target on the int64 sum of an External metric's values. 1.34
+ * let the sum wrap past MaxInt64 (to a negative usage); 1.35 stops it at MaxInt64 before the add.
+ */
 export function getExternalMetricReplicas(ctx: CalculatorContext, currentReplicas: number, targetUsage: number, metricName: string, values: readonly number[] | undefined) {
-  const usage = externalUsage(metricName, values, false);
+  const saturate = atLeast(ctx.kubernetesVersion, '1.35');
+  let sum = 0n;
+  for (const value of externalValues(metricName, values)) {
+    if (saturate && value > 0 && sum > MAX_INT64 - big(value)) {
+      sum = MAX_INT64;
+      break;
+    }
+    sum = BigInt.asIntN(64, sum + big(value));
+  }
+  const usage = Number(sum);
   return { replicas: getUsageRatioReplicaCount(ctx, currentReplicas, usage / targetUsage), usage };
 }
 
-/** GetExternalPerPodMetricReplicas: an AverageValue target on the sum of an External metric's values. */
+/** GetExternalPerPodMetricReplicas: an AverageValue target on the sum of an External metric's values (saturating at MaxInt64 in every minor). */
 export function getExternalPerPodMetricReplicas(ctx: CalculatorContext, statusReplicas: number, targetUsagePerPod: number, metricName: string, values: readonly number[] | undefined) {
-  const usage = externalUsage(metricName, values, true);
+  let sum = 0n;
+  for (const value of externalValues(metricName, values)) {
+    sum += big(value);
+    if (sum > MAX_INT64) {
+      sum = MAX_INT64;
+      break;
+    }
+  }
+  const usage = Number(sum);
   let replicas = statusReplicas;
   const usageRatio = usage / (targetUsagePerPod * replicas);
   if (!isWithinTolerance(ctx.tolerances, usageRatio)) {

@@ -1,17 +1,21 @@
 /**
  * One test per rule of the port's replica calculator, named after the upstream function it mirrors
- * (pkg/controller/podautoscaler/replica_calculator.go and metrics/*.go of Kubernetes v1.34.4).
- * Where the port used to get a rule wrong, the test says so.
+ * (pkg/controller/podautoscaler/replica_calculator.go and metrics/*.go of Kubernetes v1.34.4 to
+ * v1.37.2). Where a minor changed a rule, the test runs each minor; where the port used to get a
+ * rule wrong, the test says so.
  */
 import { describe, expect, it } from 'vitest';
 import { decide } from '@podscale/hpa/decide.ts';
+import { KUBERNETES_VERSIONS } from '@podscale/hpa/gates.ts';
 import {
   calculateRequests,
   calcPlainMetricReplicas,
+  getExternalMetricReplicas,
   getExternalPerPodMetricReplicas,
   getMetricUsageRatio,
   getObjectPerPodMetricReplicas,
   getResourceReplicas,
+  getUsageRatioReplicaCount,
   groupPods,
   type PodMetrics,
 } from '@podscale/hpa/replica-calculator.ts';
@@ -80,13 +84,32 @@ describe('replica_calculator.go GetResourceReplicas', () => {
     expect(decision.conditions).toEqual([{ type: 'ScalingActive', status: 'False', reason: 'FailedGetResourceMetric' }]);
   });
 
-  it('calculateRequests: a pod without a request for the resource is an error', () => {
-    expect(() => calculateRequests([{ name: 'a' }], undefined, 'cpu')).toThrow('missing request for cpu of Pod a');
-    expect(() => calculateRequests([{ name: 'a', containerRequests: { app: {} } }], 'app', 'cpu')).toThrow('missing request for cpu in container app of Pod a');
+  it.each(KUBERNETES_VERSIONS)('calculateRequests (%s): a pod without a request for the resource is an error', (version) => {
+    expect(() => calculateRequests([{ name: 'a' }], undefined, 'cpu', version)).toThrow('missing request for cpu of Pod a');
+    expect(() => calculateRequests([{ name: 'a', containerRequests: { app: {} } }], 'app', 'cpu', version)).toThrow('missing request for cpu in container app of Pod a');
   });
 
-  it('calculateRequests: a pod without the named container requests 0 (no container matches, nothing is added)', () => {
-    expect(calculateRequests([{ name: 'a', containerRequests: { sidecar: { cpu: '1' } } }], 'app', 'cpu').get('a')).toBe(0);
+  it('calculateRequests (1.34): a pod without the named container requests 0 (no container matches, nothing is added)', () => {
+    expect(calculateRequests([{ name: 'a', containerRequests: { sidecar: { cpu: '1' } } }], 'app', 'cpu', '1.34').get('a')).toBe(0);
+  });
+
+  it.each(['1.35', '1.36', '1.37'] as const)('calculatePodRequestsFromContainers (%s): a pod without the named container fails the metric', (version) => {
+    expect(() => calculateRequests([{ name: 'a', containerRequests: { sidecar: { cpu: '1' } } }], 'app', 'cpu', version)).toThrow(/^container app not found in Pod a$/);
+  });
+
+  it.each([
+    ['1.34', 'computed: the pod without the container requests 0 (1000m of 1000m requested: 100 % vs 50 %)', 4],
+    ['1.35', 'invalid', 2],
+    ['1.37', 'invalid', 2],
+  ] as const)('ContainerResource (%s) with one pod lacking the container: %s', (kubernetesVersion, _what, desired) => {
+    const metric = { type: 'ContainerResource' as const, containerResource: { name: 'cpu', container: 'app', target: { type: 'Utilization' as const, averageUtilization: 50 } } };
+    const podList = pods(2, [{ containerRequests: { app: { cpu: '1' } } }, { containerRequests: { sidecar: { cpu: '1' } } }]);
+    const decision = decide({ ...sync({ currentReplicas: 2, pods: podList, metrics_: [metric], metrics: { containerResource: { app: { cpu: samples([500, 500]) } } } }), kubernetesVersion });
+    expect(decision.desiredReplicas).toBe(desired);
+    if (kubernetesVersion !== '1.34') {
+      expect(decision.reason).toContain('failed to get app container metric value: failed to get cpu utilization: container app not found in Pod p1');
+      expect(decision.conditions).toEqual([{ type: 'ScalingActive', status: 'False', reason: 'FailedGetContainerResourceMetric' }]);
+    }
   });
 });
 
@@ -186,6 +209,30 @@ describe('replica_calculator.go Object and External metrics', () => {
   it('getUsageRatioReplicaCount: from 0 replicas (minReplicas 0), ceil(usageRatio) without tolerance or ready pods', () => {
     const decision = decide(sync({ min: 0, currentReplicas: 0, metrics_: [external({ type: 'Value', value: '10' })], metrics: { external: { lag: ['10.5'] } } }));
     expect(decision.desiredReplicas).toBe(2);
+  });
+
+  it('getUsageRatioReplicaCount (1.35+): a count past int32 is MaxInt32; 1.34 converted it as Go does on amd64, to MinInt32', () => {
+    expect(getUsageRatioReplicaCount(ctx(pods(3), 0.1, '1.34'), 3, 1e10)).toBe(-(2 ** 31));
+    for (const version of ['1.35', '1.36', '1.37'] as const) expect(getUsageRatioReplicaCount(ctx(pods(3), 0.1, version), 3, 1e10)).toBe(2 ** 31 - 1);
+  });
+
+  it.each(KUBERNETES_VERSIONS)('getUsageRatioReplicaCount (%s): the count from zero was never clamped (MinInt32 past int32)', (version) => {
+    expect(getUsageRatioReplicaCount(ctx([], 0.1, version), 0, 3e9)).toBe(-(2 ** 31));
+    expect(getUsageRatioReplicaCount(ctx([], 0.1, version), 0, 2.5)).toBe(3);
+  });
+
+  it('reconcileAutoscaler with an Object Value proposal past int32: 1.34 reads MinInt32 as 0 and scales down to minReplicas, 1.35+ caps at maxReplicas', () => {
+    const situation = sync({ min: 2, max: 10, currentReplicas: 3, pods: pods(3), metrics_: [{ type: 'Object', object: { metric: { name: 'q' }, target: { type: 'Value', value: '1m' } } }], metrics: { object: { q: '9000000000000' } } });
+    expect(decide({ ...situation, kubernetesVersion: '1.34' })).toMatchObject({ desiredReplicas: 2, recommendation: 0 });
+    expect(decide({ ...situation, kubernetesVersion: '1.35' })).toMatchObject({ desiredReplicas: 10, recommendation: 2 ** 31 - 1 });
+  });
+
+  it('GetExternalMetricReplicas: an int64 sum past MaxInt64 wraps negative in 1.34 and stops at MaxInt64 from 1.35', () => {
+    const half = 2 ** 62; // MaxInt64/2 + 1
+    expect(getExternalMetricReplicas(ctx(pods(3), 0.1, '1.34'), 3, 1000, 'lag', [half, half]).usage).toBe(-(2 ** 63));
+    expect(getExternalMetricReplicas(ctx(pods(3), 0.1, '1.35'), 3, 1000, 'lag', [half, half]).usage).toBe(2 ** 63);
+    // a negative value is added in every minor (no saturation below zero)
+    expect(getExternalMetricReplicas(ctx(pods(3), 0.1, '1.37'), 3, 1000, 'lag', [5000, -2000]).usage).toBe(3000);
   });
 
   it('getUsageRatioReplicaCount: otherwise only Running pods with Ready=True are counted', () => {

@@ -1,7 +1,10 @@
 /**
  * Upstream's own table tests, translated: pkg/controller/podautoscaler/replica_calculator_test.go
  * of Kubernetes v1.34.4, run through the port's calculator functions the way upstream's runTest
- * runs them (one function per metric type, the same inputs, the same expected outputs).
+ * runs them (one function per metric type, the same inputs, the same expected outputs), once per
+ * minor. Later releases' changes are marked on the cases: 1.35 added three tests (an int32 and an
+ * int64 overflow, a missing container), 1.36 changed none, 1.37 rewrote the file into tables with
+ * the same cases but dropped TestReplicaCalcScaleUpCMExternal and ...NoLabels, which stay here.
  *
  * The harness mirrors upstream's fakes: every pod has two containers, each requesting
  * `requests[i]` (so a pod requests twice that); a pod's resource sample is the sum of its
@@ -12,6 +15,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  calculateRequests,
   getExternalMetricReplicas,
   getExternalPerPodMetricReplicas,
   getMetricReplicas,
@@ -22,6 +26,7 @@ import {
   type CalculatorContext,
   type PodMetrics,
 } from '@podscale/hpa/replica-calculator.ts';
+import { atLeast, KUBERNETES_VERSIONS, type KubernetesVersion } from '@podscale/hpa/gates.ts';
 import { toMilli } from '@podscale/hpa/quantity.ts';
 import type { PodInfo } from '@podscale/hpa/types.ts';
 
@@ -32,6 +37,7 @@ const COOL = NOW - 180; // coolCPUCreationTime()
 const NC = 2; // numContainersPerPod
 const MAX_INT64 = Number((1n << 63n) - 1n);
 const MAX_INT32 = 2 ** 31 - 1;
+const MIN_INT32 = -(2 ** 31);
 const DEFAULT_TOLERANCE = 0.1;
 
 type Phase = 'Running' | 'Pending' | 'Failed' | 'Succeeded';
@@ -65,6 +71,8 @@ interface RcCase {
   podStartTime?: number[];
   podPhase?: Phase[];
   podDeletionTimestamp?: boolean[];
+  /** What earlier minors' code computes where a later release changed it. */
+  earlier?: { minors: KubernetesVersion[]; expectedReplicas: number; expectedUsage?: number };
 }
 
 /** makePodMetricLevels: the same level for each of a pod's two containers. */
@@ -107,13 +115,14 @@ function resourceMetrics(tc: RcCase): PodMetrics {
   return metrics;
 }
 
-function run(tc: RcCase) {
+function run(tc: RcCase, kubernetesVersion: KubernetesVersion) {
   const ctx: CalculatorContext = {
     pods: buildPods(tc),
     now: NOW,
     tolerances: tc.tolerances ? { scaleDown: tc.tolerances[0], scaleUp: tc.tolerances[1] } : { scaleDown: DEFAULT_TOLERANCE, scaleUp: DEFAULT_TOLERANCE },
     cpuInitializationPeriod: 120,
     delayOfInitialReadinessStatus: 10,
+    kubernetesVersion,
   };
   if (tc.resource) {
     const out = getResourceReplicas(ctx, tc.currentReplicas, tc.resource.targetUtilization, tc.resource.name, resourceMetrics(tc), tc.container);
@@ -590,27 +599,50 @@ const cases: RcCase[] = [
     metric: { name: 'qps', levels: [10000, 10000], targetUsage: 17000, expectedUsage: 10000, metricType: 'pod' },
   },
   ...computedTolerance,
+  {
+    name: 'TestReplicaCalcScaleUpOverflow (1.35; 1.37: TestReplicaCalcObjectMetric "scale up: very large metric saturates replicas to MaxInt32")',
+    currentReplicas: 3,
+    expectedReplicas: MAX_INT32,
+    metric: { name: 'qps', levels: [MAX_INT64], targetUsage: 1, metricType: 'object', expectedUsage: MAX_INT64 },
+    // not an upstream case in 1.34: what its int32(math.Ceil(...)) gives on amd64
+    earlier: { minors: ['1.34'], expectedReplicas: MIN_INT32 },
+  },
+  {
+    name: 'TestReplicaCalcExternalMetricUsageOverflow (1.35; 1.37: TestReplicaCalcExternalMetric "usage overflow caps at MaxInt64")',
+    currentReplicas: 3,
+    expectedReplicas: 3,
+    metric: { name: 'qps', levels: [2 ** 62, 2 ** 62], targetUsage: MAX_INT64, metricType: 'external', expectedUsage: MAX_INT64 },
+    // not an upstream case in 1.34: its plain int64 sum wraps to MinInt64, a ratio of -1, ceil(-1 × 3)
+    earlier: { minors: ['1.34'], expectedReplicas: -3, expectedUsage: -(2 ** 63) },
+  },
 ];
 
-describe('replica_calculator_test.go (v1.34.4), translated', () => {
+describe.each(KUBERNETES_VERSIONS)('replica_calculator_test.go (v1.34.4 and later changes), translated, on %s', (version) => {
   it.each(cases.map((tc) => [tc.name, tc] as const))('%s', (_name, tc) => {
     if (tc.expectedError !== undefined) {
-      expect(() => run(tc)).toThrow(tc.expectedError);
+      expect(() => run(tc, version)).toThrow(tc.expectedError);
       return;
     }
-    const out = run(tc)!;
-    expect(out.replicas).toBe(tc.expectedReplicas);
+    const earlier = tc.earlier?.minors.includes(version) ? tc.earlier : undefined;
+    const out = run(tc, version)!;
+    expect(out.replicas).toBe(earlier?.expectedReplicas ?? tc.expectedReplicas);
     if (tc.resource) {
       const res = out as { utilization: number; raw: number };
       expect(res.utilization).toBe(tc.resource.expectedUtilization);
       expect(res.raw).toBe(tc.resource.expectedValue);
     } else {
-      expect((out as { usage: number }).usage).toBe(tc.metric!.expectedUsage);
+      expect((out as { usage: number }).usage).toBe(earlier?.expectedUsage ?? tc.metric!.expectedUsage);
     }
+  });
+
+  it('TestCalculatePodRequestsFromContainers_NonExistentContainer (1.35): a pod without the container is an error (1.34: requests 0)', () => {
+    const pod: PodInfo = { name: 'test-pod', containerRequests: { container1: { cpu: '100m' } } };
+    if (atLeast(version, '1.35')) expect(() => calculateRequests([pod], 'non-existent-container', 'cpu', version)).toThrow(/^container non-existent-container not found in Pod test-pod$/);
+    else expect(calculateRequests([pod], 'non-existent-container', 'cpu', version).get('test-pod')).toBe(0);
   });
 });
 
-describe('replica_calculator_test.go TestGroupPods (v1.34.4), translated', () => {
+describe('replica_calculator_test.go TestGroupPods (v1.34.4, unchanged through v1.37.2), translated', () => {
   const min = 60;
   interface GroupCase {
     name: string;

@@ -3,6 +3,7 @@
  * started long before `now`, per-pod samples, and a sync whose policies are wide open, so a test
  * states only the rule it is about.
  */
+import type { KubernetesVersion } from '@podscale/hpa/gates.ts';
 import type { CalculatorContext, PodMetrics } from '@podscale/hpa/replica-calculator.ts';
 import type { MetricSpec, PodInfo, Situation } from '@podscale/hpa/types.ts';
 
@@ -37,8 +38,8 @@ export function sync(args: Omit<Situation, 'now' | 'spec'> & { metrics_: MetricS
   };
 }
 
-export function ctx(podList: PodInfo[], tolerance = 0.1): CalculatorContext {
-  return { pods: podList, now: NOW, tolerances: { scaleUp: tolerance, scaleDown: tolerance }, cpuInitializationPeriod: 300, delayOfInitialReadinessStatus: 30 };
+export function ctx(podList: PodInfo[], tolerance = 0.1, kubernetesVersion: KubernetesVersion = '1.37'): CalculatorContext {
+  return { pods: podList, now: NOW, tolerances: { scaleUp: tolerance, scaleDown: tolerance }, cpuInitializationPeriod: 300, delayOfInitialReadinessStatus: 30, kubernetesVersion };
 }
 
 export const metricsOf = (values: (number | undefined)[]): PodMetrics =>
