@@ -1,6 +1,7 @@
 /**
  * From the metrics' recommendation to the replica count the HPA sets: a port of the behavior code
- * of horizontal.go (Kubernetes v1.34.4) — stabilization windows and scaling policies
+ * of horizontal.go as of Kubernetes v1.34.4, the same in v1.35.4, v1.36.3 and v1.37.2 (so no minor
+ * is asked for) — stabilization windows and scaling policies
  * (normalizeDesiredReplicasWithBehaviors) or, for an HPA without `behavior`, the legacy downscale
  * window and scale-up limit (normalizeDesiredReplicas). Times are seconds on the caller's clock;
  * upstream's time.Now() is `now`.

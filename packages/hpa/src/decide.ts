@@ -1,10 +1,12 @@
 /**
  * One HPA sync (horizontal.go: reconcileAutoscaler → computeReplicasForMetrics → normalize):
- * what the controller would set spec.replicas to, each metric's proposal, and why, with the
- * situation's Kubernetes minor's feature gates (default: the pinned control plane).
+ * what the controller would set spec.replicas to, each metric's proposal, and why, as the
+ * situation's Kubernetes minor decides it (default: the pinned control plane).
  */
 import { normalizeLegacy, normalizeWithBehaviors, scaleDownRules, scaleUpRules, type Normalized } from './behavior.ts';
+import { DEFAULT_KUBERNETES_VERSION } from './gates.ts';
 import { computeReplicasForMetrics, gatesOf, metricSpecs } from './proposals.ts';
+import { afterRescale, computesFromZero, disabledAtZero, raisedFromZero, zeroRules } from './scale-to-zero.ts';
 import type { Decision, Situation } from './types.ts';
 
 function limitText(normalized: Normalized, situation: Situation): string {
@@ -29,22 +31,15 @@ export function decide(situation: Situation): Decision {
   const spec = situation.spec;
   const current = situation.currentReplicas;
   const minReplicas = spec.minReplicas ?? 1;
-  // Refused gates fail the sync here, as they stop kube-controller-manager at startup.
-  gatesOf(situation);
+  const zero = zeroRules(situation, situation.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION, gatesOf(situation));
+  const rescaled = (decision: Decision) => afterRescale(decision, zero, current, minReplicas);
 
-  if (current === 0 && minReplicas !== 0) {
-    return {
-      desiredReplicas: 0,
-      metrics: [],
-      reason: 'scaling is disabled since the replica count of the target is zero',
-      conditions: [{ type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled' }],
-    };
-  }
-  if (current > spec.maxReplicas) {
-    return { desiredReplicas: spec.maxReplicas, metrics: [], reason: `current number of replicas ${current} above maxReplicas ${spec.maxReplicas}` };
-  }
-  if (current < minReplicas) {
-    return { desiredReplicas: minReplicas, metrics: [], reason: `current number of replicas ${current} below minReplicas ${minReplicas}` };
+  if (current === 0) {
+    if (!computesFromZero(zero, minReplicas)) return disabledAtZero(zero);
+  } else if (current > spec.maxReplicas) {
+    return rescaled({ desiredReplicas: spec.maxReplicas, metrics: [], reason: `current number of replicas ${current} above maxReplicas ${spec.maxReplicas}` });
+  } else if (current < minReplicas) {
+    return rescaled({ desiredReplicas: minReplicas, metrics: [], reason: `current number of replicas ${current} below minReplicas ${minReplicas}` });
   }
 
   const { proposals, errors, recommendation, winner, failedCondition } = computeReplicasForMetrics(situation);
@@ -67,6 +62,7 @@ export function decide(situation: Situation): Decision {
     spec.behavior == null
       ? normalizeLegacy(input, situation.downscaleStabilizationWindow ?? 300, situation.scaleUpLimitFactor ?? 2)
       : normalizeWithBehaviors(input, scaleUpRules(spec.behavior.scaleUp), scaleDownRules(spec.behavior.scaleDown, situation.downscaleStabilizationWindow ?? 300));
+  const raised = raisedFromZero(zero, current, minReplicas, normalized.replicas);
 
   const parts: string[] = [];
   if (recommendation > current) parts.push(`${winner!.describe}: above target, proposes ${recommendation}`);
@@ -78,9 +74,10 @@ export function decide(situation: Situation): Decision {
   }
   const limit = limitText(normalized, situation);
   if (limit) parts.push(limit);
+  if (raised) parts.push(`raised to minReplicas ${minReplicas}: scaling up from a zero the HPA made, after minReplicas was raised`);
   if (errors.length > 0) parts.push(`${errors.length} metric(s) could not be computed: ${errors[0]}`);
-  return {
-    desiredReplicas: normalized.replicas,
+  return rescaled({
+    desiredReplicas: raised ? minReplicas : normalized.replicas,
     metrics: proposals,
     reason: parts.join('; '),
     recommendation: proposed,
@@ -89,5 +86,5 @@ export function decide(situation: Situation): Decision {
       { type: 'AbleToScale', status: 'True', reason: normalized.stabilization ?? 'ReadyForNewScale' },
       { type: 'ScalingLimited', status: normalized.replicas === normalized.stabilized ? 'False' : 'True', reason: normalized.limit },
     ],
-  };
+  });
 }

@@ -33,7 +33,7 @@ export function parseSituation(line: string): Situation {
 /** One output line for one input line: the decision, or {"error": ...}. */
 export function explainLine(line: string): { output: string; ok: boolean } {
   try {
-    const { recommendation: _recommendation, conditions: _conditions, ...decision } = decide(parseSituation(line));
+    const { recommendation: _recommendation, conditions: _conditions, removedConditions: _removed, ...decision } = decide(parseSituation(line));
     const metrics = decision.metrics.map(({ error: _error, ...metric }) => metric);
     return { output: JSON.stringify({ ...decision, metrics }), ok: true };
   } catch (error) {

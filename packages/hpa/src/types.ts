@@ -94,9 +94,12 @@ export interface Situation {
   kubernetesVersion?: KubernetesVersion;
   /**
    * kube-controller-manager --feature-gates overrides; the defaults are the minor's (gates.ts).
-   * HPAConfigurableTolerance makes behavior.scaleUp/scaleDown.tolerance count.
+   * HPAConfigurableTolerance makes behavior.scaleUp/scaleDown.tolerance count; HPAScaleToZero (read
+   * from 1.36) lets the HPA scale up from a zero it made itself and keeps the ScaledToZero condition.
    */
   featureGates?: FeatureGates;
+  /** The HPA's status has ScaledToZero=True: the controller itself scaled the target to zero (1.36+). */
+  scaledToZero?: boolean;
 }
 
 export interface MetricProposal {
@@ -116,11 +119,16 @@ export interface Decision {
   recommendation?: number;
   /** The HPA status conditions this sync sets (horizontal.go setCondition), in the order it sets them. */
   conditions?: HpaCondition[];
+  /** The conditions this sync deletes from the status (horizontal.go removeCondition, 1.36+). */
+  removedConditions?: 'ScaledToZero'[];
 }
 
 export interface HpaCondition {
-  type: 'AbleToScale' | 'ScalingActive' | 'ScalingLimited';
+  type: 'AbleToScale' | 'ScalingActive' | 'ScalingLimited' | 'ScaledToZero';
   status: 'True' | 'False';
-  /** e.g. ValidMetricFound, FailedGetResourceMetric, ScalingDisabled, ScaleDownStabilized, ScaleUpLimit, TooFewReplicas */
+  /**
+   * e.g. ValidMetricFound, FailedGetResourceMetric, ScalingDisabled, ScaleDownStabilized, ScaleUpLimit,
+   * TooFewReplicas; ScaledToZero ("the HPA controller scaled the workload to zero") or NotScaledToZero.
+   */
   reason: string;
 }

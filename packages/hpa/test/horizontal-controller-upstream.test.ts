@@ -1,103 +1,20 @@
 /**
  * Upstream's controller-level tests, translated: horizontal_test.go (Kubernetes v1.34.4) cases
- * that run one reconcileAutoscaler, here one decide(). The harness mirrors upstream's testCase:
- * pods (reportedCPURequests of them, else statusReplicas) have two containers requesting half the
- * pod's request each and using half its level each (integer halves, as the fakes compute them);
- * samples are taken now with a one-minute window; pods start at the zero time unless hot/cool;
- * no `behavior` unless scale-up or scale-down rules are given (the legacy path); a 5 min
- * downscale window, 0.1 tolerance, 2 min CPU initialization, 10 s readiness delay; and, unless
- * the test sets `recommendations`, the controller first records the current replica count
- * (recordInitialRecommendation).
+ * that run one reconcileAutoscaler, here one decide(), on each minor (harness:
+ * horizontal-controller-fixtures.ts). Later releases kept these cases (1.37 under new names, in
+ * tables), with two kinds of change marked here: the ScaledToZero condition from 1.36 (below), and a
+ * gate 1.37 locks. The cases whose numbers changed with the 1.36 zero rules are in
+ * horizontal-controller-zero-upstream.test.ts. 1.36's new monitor tests decide what TestScaleUp
+ * (TestReconciliationDurationIsRecorded), TestEmptyMetrics (…IsRecordedOnError) and TestTolerance
+ * (TestReconciliationsTotalCountMultipleReconciliations) decide, from the same inputs.
  */
-import { describe, expect, it } from 'vitest';
-import { decide } from '@podscale/hpa/decide.ts';
-import { toMilli } from '@podscale/hpa/quantity.ts';
-import type { MetricSpec, Observed, PodInfo, ScalingRules, Situation } from '@podscale/hpa/types.ts';
+import { describe, it } from 'vitest';
+import { KUBERNETES_VERSIONS, type KubernetesVersion } from '@podscale/hpa/gates.ts';
+import { check, cheddar, COOL, externalMetric, HOT, NOW, objectMetric, ones, pct, type ControllerCase, type Expected } from './horizontal-controller-fixtures.ts';
 
-const NOW = 1_000_000_000;
-const HOT = NOW;
-const COOL = NOW - 180;
+type MinorCase = ControllerCase & { byMinor?: Partial<Record<KubernetesVersion, Partial<Expected>>> };
 
-interface ControllerCase {
-  name: string;
-  minReplicas: number;
-  maxReplicas: number;
-  specReplicas: number;
-  statusReplicas: number;
-  expectedDesiredReplicas: number;
-  CPUTarget?: number;
-  reportedLevels?: number[];
-  reportedCPURequests?: string[];
-  reportedPodReadiness?: boolean[];
-  reportedPodStartTime?: number[];
-  reportedPodPhase?: PodInfo['phase'][];
-  metricsTarget?: MetricSpec[];
-  /** What the custom / external metrics APIs return (upstream's fakes, from reportedLevels). */
-  observed?: Observed;
-  /** The resource metrics API is down or returns nothing for cpu. */
-  noResourceMetrics?: boolean;
-  scaleUpRules?: ScalingRules;
-  scaleDownRules?: ScalingRules;
-  recommendations?: { time: number; replicas: number }[];
-  featureGates?: Situation['featureGates'];
-  expectedConditions?: Record<string, string>;
-}
-
-function situation(tc: ControllerCase): Situation {
-  const podCount = tc.reportedCPURequests?.length ?? tc.statusReplicas;
-  const pods: PodInfo[] = Array.from({ length: podCount }, (_, i) => {
-    const request = toMilli(tc.reportedCPURequests?.[i] ?? '1.0');
-    const start = tc.reportedPodStartTime?.[i] ?? 0;
-    return {
-      name: `test-pod-${i}`,
-      phase: tc.reportedPodPhase?.[i] ?? 'Running',
-      ready: tc.reportedPodReadiness?.[i] ?? true,
-      startTimeS: start,
-      readySinceS: start,
-      requests: { cpu: `${2 * Math.trunc(request / 2)}m` },
-    };
-  });
-  const metrics: MetricSpec[] = [];
-  if (tc.CPUTarget) metrics.push({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: tc.CPUTarget } } });
-  metrics.push(...(tc.metricsTarget ?? []));
-  const observed: Observed = { ...tc.observed };
-  if (!tc.noResourceMetrics && tc.reportedLevels && tc.CPUTarget) {
-    observed.resource = {
-      cpu: Object.fromEntries(tc.reportedLevels.map((level, i) => [`test-pod-${i}`, { value: `${2 * Math.trunc(level / 2)}m`, timestamp: NOW, window: 60 }])),
-    };
-  }
-  const behavior = tc.scaleUpRules || tc.scaleDownRules ? { ...(tc.scaleUpRules ? { scaleUp: tc.scaleUpRules } : {}), ...(tc.scaleDownRules ? { scaleDown: tc.scaleDownRules } : {}) } : null;
-  return {
-    spec: { minReplicas: tc.minReplicas, maxReplicas: tc.maxReplicas, metrics, behavior },
-    currentReplicas: tc.specReplicas,
-    statusReplicas: tc.statusReplicas,
-    now: NOW,
-    pods,
-    metrics: observed,
-    history: { recommendations: tc.recommendations ?? [{ time: NOW, replicas: tc.specReplicas }] },
-    tolerance: 0.1,
-    cpuInitializationPeriod: 120,
-    delayOfInitialReadinessStatus: 10,
-    downscaleStabilizationWindow: 300,
-    // v1.34.4's cases, on its controller (its feature gate defaults)
-    kubernetesVersion: '1.34',
-    ...(tc.featureGates ? { featureGates: tc.featureGates } : {}),
-  };
-}
-
-const cheddar = { type: 'CheddarCheese' } as unknown as MetricSpec;
-type Target = { type: 'Value' | 'AverageValue'; value?: string; averageValue?: string };
-const objectMetric = (target: Target): MetricSpec => ({ type: 'Object', object: { metric: { name: 'qps' }, target } });
-const externalMetric = (target: Target): MetricSpec => ({ type: 'External', external: { metric: { name: 'qps' }, target } });
-const ones = (n: number) => Array.from({ length: n }, () => '1.0');
-const pct = (pods: number, podsPeriod: number, percent: number, percentPeriod: number, window: number): ScalingRules => {
-  const policies: NonNullable<ScalingRules['policies']> = [];
-  if (pods !== 0) policies.push({ type: 'Pods', value: pods, periodSeconds: podsPeriod });
-  if (percent !== 0) policies.push({ type: 'Percent', value: percent, periodSeconds: percentPeriod });
-  return { stabilizationWindowSeconds: window, selectPolicy: 'Max', ...(policies.length ? { policies } : {}) };
-};
-
-const cases: ControllerCase[] = [
+const cases: MinorCase[] = [
   { name: 'TestScaleUp', minReplicas: 2, maxReplicas: 6, specReplicas: 3, statusReplicas: 3, expectedDesiredReplicas: 5, CPUTarget: 30, reportedLevels: [300, 500, 700], reportedCPURequests: ones(3) },
   {
     name: 'TestScaleUpUnreadyLessScale',
@@ -304,6 +221,8 @@ const cases: ControllerCase[] = [
   {
     name: 'TestConfigurableTolerance "No scaling because the configurable tolerance is ignored as the feature gate is disabled"',
     featureGates: { HPAConfigurableTolerance: false },
+    // 1.37's test emulates 1.36 to turn the locked gate off (horizontal_test.go:4007): the 1.36 run
+    byMinor: { '1.37': { expectedError: /HPAConfigurableTolerance is locked to true in Kubernetes 1\.37/ } },
     minReplicas: 1,
     maxReplicas: 5,
     specReplicas: 3,
@@ -381,19 +300,6 @@ const cases: ControllerCase[] = [
     reportedCPURequests: ones(3),
   },
   {
-    name: 'TestScaleUpFromZeroOneMetricInvalid',
-    minReplicas: 0,
-    maxReplicas: 6,
-    specReplicas: 0,
-    statusReplicas: 0,
-    expectedDesiredReplicas: 4,
-    CPUTarget: 30,
-    metricsTarget: [cheddar],
-    reportedLevels: [300, 400, 500],
-    reportedCPURequests: ones(3),
-    recommendations: [],
-  },
-  {
     name: 'TestScaleUpBothMetricsEmpty',
     minReplicas: 2,
     maxReplicas: 6,
@@ -446,49 +352,6 @@ const cases: ControllerCase[] = [
     expectedConditions: { ScalingActive: 'FailedGetExternalMetric' },
   },
   {
-    name: 'TestScaleUpFromZeroCMObject',
-    minReplicas: 0,
-    maxReplicas: 6,
-    specReplicas: 0,
-    statusReplicas: 0,
-    expectedDesiredReplicas: 2,
-    metricsTarget: [objectMetric({ type: 'Value', value: '15.0' })],
-    observed: { object: { qps: '20000m' } },
-  },
-  {
-    name: 'TestScaleUpFromZeroIgnoresToleranceCMObject',
-    minReplicas: 0,
-    maxReplicas: 6,
-    specReplicas: 0,
-    statusReplicas: 0,
-    expectedDesiredReplicas: 1,
-    metricsTarget: [objectMetric({ type: 'Value', value: '1.0' })],
-    observed: { object: { qps: '1000m' } },
-  },
-  {
-    name: 'TestScaleDownToZeroCMObject',
-    minReplicas: 0,
-    maxReplicas: 6,
-    specReplicas: 5,
-    statusReplicas: 5,
-    expectedDesiredReplicas: 0,
-    metricsTarget: [objectMetric({ type: 'Value', value: '20.0' })],
-    observed: { object: { qps: '0' } },
-    reportedCPURequests: ones(5),
-    recommendations: [],
-  },
-  {
-    name: 'TestScaleDownToZeroCMExternal',
-    minReplicas: 0,
-    maxReplicas: 6,
-    specReplicas: 5,
-    statusReplicas: 5,
-    expectedDesiredReplicas: 0,
-    metricsTarget: [externalMetric({ type: 'Value', value: '14400m' })],
-    observed: { external: { qps: ['0'] } },
-    recommendations: [],
-  },
-  {
     name: 'TestScaleUpCMExternal',
     minReplicas: 2,
     maxReplicas: 6,
@@ -522,12 +385,25 @@ const cases: ControllerCase[] = [
   },
 ];
 
-describe('horizontal_test.go controller cases (v1.34.4), one decide() per reconcileAutoscaler', () => {
+/** HPAScaleToZero's default where the controller reads it (kube_features.go): alpha, off in 1.36; beta, on in 1.37. */
+const SCALE_TO_ZERO_DEFAULT = { '1.36': false, '1.37': true } as const;
+
+/**
+ * A case's expectations on a minor. From 1.36 every successful rescale writes ScaledToZero (1.37's
+ * runTest expects NotScaledToZero by default, horizontal_test.go:860) or, with the gate off,
+ * removes it, as a sync that finds the target at zero does (the 1.36 tests run both gate values).
+ */
+function expectedOn(tc: MinorCase, version: KubernetesVersion): Expected {
+  const expected: Expected = { ...tc, ...tc.byMinor?.[version] };
+  if (version === '1.34' || version === '1.35') return { ...expected, scaledToZeroOutcome: 'untouched' };
+  const gate = tc.featureGates?.HPAScaleToZero ?? SCALE_TO_ZERO_DEFAULT[version];
+  const disabled = expected.expectedConditions?.ScalingActive === 'ScalingDisabled';
+  if (expected.expectedDesiredReplicas !== tc.specReplicas) return { ...expected, scaledToZeroOutcome: gate ? 'NotScaledToZero' : 'removed' };
+  return { ...expected, scaledToZeroOutcome: disabled && !gate ? 'removed' : 'untouched' };
+}
+
+describe.each(KUBERNETES_VERSIONS)('horizontal_test.go controller cases (v1.34.4 and later changes), one decide() per reconcileAutoscaler, on %s', (version) => {
   it.each(cases.map((tc) => [tc.name, tc] as const))('%s', (_name, tc) => {
-    const decision = decide(situation(tc));
-    expect(decision.desiredReplicas).toBe(tc.expectedDesiredReplicas);
-    for (const [type, reason] of Object.entries(tc.expectedConditions ?? {})) {
-      expect(decision.conditions?.find((condition) => condition.type === type)?.reason).toBe(reason);
-    }
+    check(tc, version, expectedOn(tc, version));
   });
 });

@@ -3,7 +3,10 @@
  * Kubernetes v1.34.4 (TestConvertDesiredReplicasWithRules, TestCalculateScaleUpLimitWithScalingRules,
  * TestCalculateScaleDownLimitWithBehaviors, TestNormalizeDesiredReplicas, TestScalingWithRules,
  * TestStoreScaleEvents, TestNormalizeDesiredReplicasWithBehavior), run through the port's
- * functions of the same names. Upstream's time.Now() is NOW.
+ * functions of the same names. Upstream's time.Now() is NOW. The functions and these tests are
+ * the same in v1.35.4, v1.36.3 and v1.37.2, so they run once, for every minor; 1.37 dropped two
+ * TestScalingWithRules rows, one it never ran (testThis) and a duplicate of "scaleDown with spec
+ * MinReplicas limitation with large pod policy", which stay here.
  */
 import { describe, expect, it } from 'vitest';
 import {

@@ -207,7 +207,7 @@ describe('replica_calculator.go Object and External metrics', () => {
   });
 
   it('getUsageRatioReplicaCount: from 0 replicas (minReplicas 0), ceil(usageRatio) without tolerance or ready pods', () => {
-    const decision = decide(sync({ min: 0, currentReplicas: 0, metrics_: [external({ type: 'Value', value: '10' })], metrics: { external: { lag: ['10.5'] } } }));
+    const decision = decide(sync({ min: 0, currentReplicas: 0, scaledToZero: true, metrics_: [external({ type: 'Value', value: '10' })], metrics: { external: { lag: ['10.5'] } } }));
     expect(decision.desiredReplicas).toBe(2);
   });
 

@@ -1,4 +1,4 @@
-/** Cases transcribed from horizontal_test.go (Kubernetes v1.34.4): recommendations through behavior policies. */
+/** Cases transcribed from horizontal_test.go (Kubernetes v1.34.4, unchanged through v1.37.2): recommendations through behavior policies. */
 import { behaviorCase, cpu, pol, NOW, type Case } from './upstream-cases-fixtures.ts';
 
 export const behaviorCases: Case[] = [

@@ -1,4 +1,4 @@
-/** Cases transcribed from replica_calculator_test.go (Kubernetes v1.34.4). */
+/** Cases transcribed from replica_calculator_test.go (Kubernetes v1.34.4; none of them changed through v1.37.2). */
 import { calc, cpu, milliMap, pods, podsMetric, NOW, type Case } from './upstream-cases-fixtures.ts';
 
 export const replicaCalculatorCases: Case[] = [
