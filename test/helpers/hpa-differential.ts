@@ -6,12 +6,16 @@
  */
 import { recordRecommendationWithBehaviors, scaleDownRules, scaleUpRules, storeScaleEvent } from '@podscale/hpa/behavior.ts';
 import { decide } from '@podscale/hpa/decide.ts';
+import type { KubernetesVersion } from '@podscale/hpa/gates.ts';
 import { toMilli } from '@podscale/hpa/quantity.ts';
 import type { Decision, History, PodInfo } from '@podscale/hpa/types.ts';
 import type { ObservedSync } from '@podscale/kube-local/hpa-observer.ts';
 
 /** kube-controller-manager defaults (the tests do not override them), which the port is given as they are. */
 export const CONTROLLER_DEFAULTS = { tolerance: 0.1, cpuInitializationPeriodS: 300, initialReadinessDelayS: 30 } as const;
+
+/** The minor of the kube-controller-manager the cluster tests run (scripts/build-cluster.sh). */
+export const CLUSTER_KUBERNETES_VERSION: KubernetesVersion = '1.37';
 
 export interface Compared {
   sync: ObservedSync;
@@ -79,13 +83,16 @@ export interface Agreement {
   report: string[];
 }
 
+/** Whether a status says ScaledToZero=True: what the controller read before its next sync. */
+const scaledToZero = (status: ObservedSync['status'] | undefined) => status?.conditions?.some((c) => c.type === 'ScaledToZero' && c.status === 'True') === true;
+
 /** Compares every observed sync; `phaseAt` names the part of the test a sync fell in. */
-export function compareWithController(syncs: ObservedSync[], phaseAt: (at: number) => string, since: number): Agreement {
+export function compareWithController(syncs: ObservedSync[], phaseAt: (at: number) => string, since: number, kubernetesVersion: KubernetesVersion = CLUSTER_KUBERNETES_VERSION): Agreement {
     // What the controller remembers between syncs, kept the way it keeps it: the port's own
     // recommendations (the controller's are not visible) and the rescales the controller made.
     const history: Required<History> = { recommendations: [], scaleUpEvents: [], scaleDownEvents: [] };
     const compared: Compared[] = [];
-    for (const sync of syncs) {
+    for (const [index, sync] of syncs.entries()) {
       const spec = sync.spec;
       const current = sync.status.currentReplicas ?? 0;
       const real = sync.status.desiredReplicas ?? 0;
@@ -100,6 +107,9 @@ export function compareWithController(syncs: ObservedSync[], phaseAt: (at: numbe
         tolerance: CONTROLLER_DEFAULTS.tolerance,
         cpuInitializationPeriod: CONTROLLER_DEFAULTS.cpuInitializationPeriodS,
         delayOfInitialReadinessStatus: CONTROLLER_DEFAULTS.initialReadinessDelayS,
+        kubernetesVersion,
+        // The status this sync started from is the one the previous sync wrote.
+        scaledToZero: scaledToZero(syncs[index - 1]?.status),
       });
       const up = scaleUpRules(spec.behavior?.scaleUp);
       const down = scaleDownRules(spec.behavior?.scaleDown, 300);

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { decide } from '@podscale/hpa/decide.ts';
+import { DEFAULT_KUBERNETES_VERSION, type KubernetesVersion } from '@podscale/hpa/gates.ts';
 import type { Decision, History, HpaSpec, Observed, PodInfo } from '@podscale/hpa/types.ts';
 import type { LabDeployment } from './deployment.ts';
 import type { CpuSample } from './pod.ts';
@@ -14,6 +15,8 @@ export interface ControllerOptions {
   cpuRequestMilli: number;
   syncPeriodS: number;
   clock: () => number;
+  /** The kube-controller-manager minor whose algorithm the lab runs (default: the pinned control plane). */
+  kubernetesVersion?: KubernetesVersion;
 }
 
 export interface SyncRecord {
@@ -37,6 +40,8 @@ export class LabController extends EventEmitter<{ sync: [SyncRecord] }> {
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #seen = false;
+  /** The HPA status's ScaledToZero=True, as this controller's own syncs left it. */
+  #scaledToZero = false;
 
   constructor(options: ControllerOptions) {
     super();
@@ -97,7 +102,20 @@ export class LabController extends EventEmitter<{ sync: [SyncRecord] }> {
       this.#seen = true;
       this.history.recommendations.push({ time: now, replicas: from });
     }
-    const decision = decide({ spec: this.options.spec, currentReplicas: from, statusReplicas: pods.length, now, pods: info, metrics: observed, history: this.history });
+    const decision = decide({
+      spec: this.options.spec,
+      currentReplicas: from,
+      statusReplicas: pods.length,
+      now,
+      pods: info,
+      metrics: observed,
+      history: this.history,
+      kubernetesVersion: this.options.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
+      scaledToZero: this.#scaledToZero,
+    });
+    const condition = decision.conditions?.find((c) => c.type === 'ScaledToZero');
+    if (condition) this.#scaledToZero = condition.status === 'True';
+    if (decision.removedConditions?.includes('ScaledToZero')) this.#scaledToZero = false;
     if (decision.recommendation !== undefined) this.history.recommendations.push({ time: now, replicas: decision.recommendation });
     if (decision.desiredReplicas > from) this.history.scaleUpEvents.push({ time: now, change: decision.desiredReplicas - from });
     if (decision.desiredReplicas < from) this.history.scaleDownEvents.push({ time: now, change: from - decision.desiredReplicas });

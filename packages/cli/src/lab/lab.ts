@@ -3,6 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { metricName } from '@podscale/hpa/compute-metric.ts';
+import type { KubernetesVersion } from '@podscale/hpa/gates.ts';
 import type { HpaSpec, MetricSpec } from '@podscale/hpa/types.ts';
 import { parseDuration } from '@podscale/hpa/duration.ts';
 import { publishedMetricName, rateWindowSeconds, type AdapterRule } from '../kit/adapter-rule.ts';
@@ -41,6 +42,8 @@ export interface LabOptions {
   podEnv?: Record<string, string>;
   /** Write the announcement file so `podscale load --watch lab` finds this lab. */
   announce?: boolean;
+  /** The kube-controller-manager minor the lab's HPA follows (default: the pinned control plane). */
+  kubernetesVersion?: KubernetesVersion;
 }
 
 export interface LabState extends ReplicaState {
@@ -171,7 +174,7 @@ export class Lab {
     const proxy = new LabServiceProxy(options.propagationDelayMs ?? 2000);
     const servicePort = await proxy.listen();
     const deployment = new LabDeployment({ kit, serverEntry: options.serverEntry ?? DEFAULT_SERVER_ENTRY, proxy, clock, ...(options.podEnv ? { env: options.podEnv } : {}) });
-    const controller = new LabController({ deployment, spec, rates, podsMetricName, cpuRequestMilli: kit.cpuRequestMilli, syncPeriodS, clock });
+    const controller = new LabController({ deployment, spec, rates, podsMetricName, cpuRequestMilli: kit.cpuRequestMilli, syncPeriodS, clock, kubernetesVersion: options.kubernetesVersion });
     // Prometheus discovers running pods; the lab rewrites its file targets as pods come and go.
     const targetsTimer = setInterval(() => {
       void rates.setTargets(deployment.pods.filter((pod) => pod.port > 0 && pod.phase === 'Running').map((pod) => ({ pod: pod.name, port: pod.port })));
