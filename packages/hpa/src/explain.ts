@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { decide } from './decide.ts';
+import { parseKubernetesVersion, type KubernetesVersion } from './gates.ts';
 import type { PodInfo, Situation } from './types.ts';
 
 /** A pod as `podscale hpa explain` reads it (docs/hpa-explain.md): its times are named without their unit. */
@@ -26,14 +27,26 @@ export function parseSituation(line: string): Situation {
   if (!Number.isInteger(situation.currentReplicas) || situation.currentReplicas! < 0) throw new Error('currentReplicas must be a whole number');
   if (typeof situation.now !== 'number') throw new Error('now (seconds) is required');
   if (situation.pods !== undefined && !Array.isArray(situation.pods)) throw new Error('pods must be a list');
+  if (situation.kubernetesVersion !== undefined) parseKubernetesVersion(situation.kubernetesVersion);
+  if (situation.featureGates !== undefined && (typeof situation.featureGates !== 'object' || situation.featureGates === null || Array.isArray(situation.featureGates))) {
+    throw new Error('featureGates must be an object, e.g. {"HPAScaleToZero": true}');
+  }
+  if (situation.scaledToZero !== undefined && typeof situation.scaledToZero !== 'boolean') throw new Error('scaledToZero must be true or false');
   if (situation.pods === undefined) return situation as Situation;
   return { ...situation, pods: (situation.pods as InputPod[]).map(fromInput) } as Situation;
 }
 
+export interface ExplainOptions {
+  /** Wins over a situation's own kubernetesVersion. */
+  kubernetesVersion?: KubernetesVersion;
+}
+
 /** One output line for one input line: the decision, or {"error": ...}. */
-export function explainLine(line: string): { output: string; ok: boolean } {
+export function explainLine(line: string, options: ExplainOptions = {}): { output: string; ok: boolean } {
   try {
-    const { recommendation: _recommendation, conditions: _conditions, removedConditions: _removed, ...decision } = decide(parseSituation(line));
+    const situation = parseSituation(line);
+    const version = options.kubernetesVersion ?? situation.kubernetesVersion;
+    const { recommendation: _recommendation, conditions: _conditions, removedConditions: _removed, ...decision } = decide({ ...situation, ...(version ? { kubernetesVersion: version } : {}) });
     const metrics = decision.metrics.map(({ error: _error, ...metric }) => metric);
     return { output: JSON.stringify({ ...decision, metrics }), ok: true };
   } catch (error) {
@@ -42,11 +55,11 @@ export function explainLine(line: string): { output: string; ok: boolean } {
 }
 
 /** JSON Lines in, one decision per line out, in order; resolves false if any line failed. */
-export async function explainStream(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<boolean> {
+export async function explainStream(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, options: ExplainOptions = {}): Promise<boolean> {
   let allOk = true;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (line.trim() === '') continue;
-    const { output: text, ok } = explainLine(line);
+    const { output: text, ok } = explainLine(line, options);
     allOk &&= ok;
     output.write(`${text}\n`);
   }
