@@ -22,3 +22,8 @@ export function releaseOf(version: string = KUBERNETES_VERSION): string {
   }
   return release;
 }
+
+/** The minor of a release: `v1.35.4` → `1.35`. */
+export function minorOf(release: string): string {
+  return release.replace(/^v?(\d+\.\d+).*$/, '$1');
+}

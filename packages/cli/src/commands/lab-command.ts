@@ -10,7 +10,7 @@ export function labCommand(): Command {
   const command = new Command('lab')
     .description('watch the HPA scale real podscale processes on this machine: Service proxy, Prometheus, the shipped adapter rule and HPA')
     .addOption(new Option('--control-plane <name>', `lab: the local lab and the HPA port; kubernetes: a real control plane (Kubernetes, --kubernetes-version) on this machine (needs the built binaries and root)`).choices(CONTROL_PLANES).default('lab'))
-    .option('--kubernetes-version <release>', `--control-plane kubernetes: the control plane's release, one of ${supportedReleases().join(', ')} or its minor (older ones run on the node agent)`, KUBERNETES_VERSION)
+    .option('--kubernetes-version <release>', `the Kubernetes release, one of ${supportedReleases().join(', ')} or its minor: the lab's HPA port follows its feature gates and controller behaviour; --control-plane kubernetes runs its control plane (older ones on the node agent)`, KUBERNETES_VERSION)
     .addOption(new Option('--scenario <name>', 'drive load through the Service and watch the replicas').choices(SCENARIOS))
     .option('-s, --stages <list>', 'custom load shape DURATION:RATE,... (instead of a scenario)')
     .option('--path <path>', 'request path for the load', '/api/delay?ms=20')

@@ -7,7 +7,8 @@ import { hpaDecisions, hpaStory, KubernetesLab } from './kubernetes.ts';
 import { Lab, type HpaOverrides, type LabOptions } from './lab.ts';
 import { elapsedLog, inSession, type Session } from './session.ts';
 import { scalingStory } from './story.ts';
-import { releaseOf } from '@podscale/kube-local/releases.ts';
+import { minorOf, releaseOf } from '@podscale/kube-local/releases.ts';
+import { parseKubernetesVersion } from '@podscale/hpa/gates.ts';
 
 function hpaOverrides(flags: LabFlags): HpaOverrides {
   const hpa: HpaOverrides = {};
@@ -26,6 +27,8 @@ function labOptions(kit: LabKit, flags: LabFlags): LabOptions {
     propagationDelayMs: flags.propagationDelay,
     prometheus: flags.prometheus ? 'auto' : 'off',
     announce: true,
+    // The port follows the feature gates and controller behaviour of the release a real control plane would run.
+    kubernetesVersion: parseKubernetesVersion(minorOf(releaseOf(flags.kubernetesVersion)), '--kubernetes-version'),
     ...(flags.syncPeriod !== undefined ? { syncPeriodS: flags.syncPeriod / 1000 } : {}),
     ...(flags.scrapeInterval !== undefined ? { scrapeIntervalS: flags.scrapeInterval / 1000 } : {}),
     ...(flags.rateWindow !== undefined ? { rateWindowS: flags.rateWindow / 1000 } : {}),
