@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { findObject, type KubeObject } from '@podscale/cli/kit/manifests.ts';
 import { container, deployment, env, hpa, kit } from './shipped-kit.ts';
+import { decide } from '@podscale/hpa/decide.ts';
+import { parseSituation } from '@podscale/hpa/explain.ts';
 
 describe('the Deployment, Service, PDB and HPA agree', () => {
   it('the Service selects the pods and targets the named port', () => {
@@ -30,6 +32,16 @@ describe('the Deployment, Service, PDB and HPA agree', () => {
     expect(hpa.spec.behavior.scaleUp).toBeDefined();
     expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThan(0);
     expect(deployment.spec.replicas).toBe(hpa.spec.minReplicas);
+  });
+
+  it('scales up at 5 % over a target and down at the cluster-wide 10 % (per-direction tolerance, Kubernetes 1.35+)', () => {
+    expect(hpa.spec.behavior.scaleUp.tolerance).toBe('0.05');
+    expect(hpa.spec.behavior.scaleDown.tolerance).toBeUndefined();
+    // What the kit's HPA decides for 2 pods at 107 req/s each, through the port at the pinned minor.
+    const pods = [{ name: 'a' }, { name: 'b' }];
+    const situation = { spec: { ...hpa.spec, metrics: hpa.spec.metrics.filter((m) => m.type === 'Pods') }, currentReplicas: 2, now: 1000, pods, metrics: { pods: { http_requests_per_second: { a: '107', b: '107' } } } };
+    expect(decide(parseSituation(JSON.stringify(situation))).desiredReplicas).toBe(3);
+    expect(decide(parseSituation(JSON.stringify({ ...situation, spec: { ...situation.spec, behavior: {} } }))).desiredReplicas).toBe(2);
   });
 
   it('requests 100m CPU and 128Mi, so "60 %" means 60 millicores', () => {

@@ -43,7 +43,7 @@ export interface Hpa extends KubeObject {
     minReplicas: number;
     maxReplicas: number;
     metrics: { type: string; resource?: { name: string; target: { type: string; averageUtilization: number } }; pods?: { metric: { name: string }; target: { type: string; averageValue: string } } }[];
-    behavior: { scaleUp: unknown; scaleDown: { stabilizationWindowSeconds: number } };
+    behavior: { scaleUp: { tolerance?: string }; scaleDown: { stabilizationWindowSeconds: number; tolerance?: string } };
   };
 }
 
