@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { decide } from '@podscale/hpa/decide.ts';
-import { DEFAULT_KUBERNETES_VERSION, type KubernetesVersion } from '@podscale/hpa/gates.ts';
+import { atLeast, DEFAULT_KUBERNETES_VERSION, type KubernetesVersion } from '@podscale/hpa/gates.ts';
 import type { Decision, History, HpaSpec, Observed, PodInfo } from '@podscale/hpa/types.ts';
 import type { LabDeployment } from './deployment.ts';
 import type { CpuSample } from './pod.ts';
@@ -49,6 +49,9 @@ export class LabController extends EventEmitter<{ sync: [SyncRecord] }> {
   }
 
   start(): void {
+    // 1.37 reconciles a new HPA at once (enqueueHPA: queue.Add, horizontal.go v1.37.2 lines 286–306,
+    // not gated); earlier minors first reconcile it one sync period after it appears.
+    if (atLeast(this.options.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION, '1.37')) void this.sync();
     this.#timer = setInterval(() => void this.sync(), this.options.syncPeriodS * 1000);
   }
 

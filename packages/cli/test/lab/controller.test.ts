@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { LabController } from '@podscale/cli/lab/controller.ts';
 import type { LabDeployment } from '@podscale/cli/lab/deployment.ts';
@@ -33,5 +34,21 @@ describe('the lab controller', () => {
     expect((await controller(spec).sync())?.decision.desiredReplicas).toBe(3);
     expect((await controller(spec, '1.37').sync())?.decision.desiredReplicas).toBe(3);
     expect((await controller(spec, '1.34').sync())?.decision.desiredReplicas).toBe(2);
+  });
+
+  it('1.37 reconciles the HPA as soon as it starts; 1.36 waits one sync period (15 s here)', async () => {
+    const now = controller(spec, '1.37');
+    const later = controller(spec, '1.36');
+    const first = once(now, 'sync');
+    later.start();
+    now.start();
+    try {
+      await first;
+      expect(now.syncs).toHaveLength(1);
+      expect(later.syncs).toHaveLength(0);
+    } finally {
+      now.stop();
+      later.stop();
+    }
   });
 });
