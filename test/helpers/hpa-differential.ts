@@ -14,6 +14,9 @@ import type { ObservedSync } from '@podscale/kube-local/hpa-observer.ts';
 /** kube-controller-manager defaults (the tests do not override them), which the port is given as they are. */
 export const CONTROLLER_DEFAULTS = { tolerance: 0.1, cpuInitializationPeriodS: 300, initialReadinessDelayS: 30 } as const;
 
+/** How late the watch may deliver a status after the controller wrote it (each sync's `at` is the delivery). */
+const WATCH_DELAY_S = 2;
+
 /** The minor of the kube-controller-manager the cluster tests run (scripts/build-cluster.sh). */
 export const CLUSTER_KUBERNETES_VERSION: KubernetesVersion = '1.37';
 
@@ -26,6 +29,8 @@ export interface Compared {
   /** Where the port's metric averages differ from the ones the controller wrote into its status. */
   skew: string[];
   features: string[];
+  /** The port's recommendations of the last scaleDown window and the watch delay, newest last: `replicas@-age`. */
+  recent: string;
 }
 
 /** The controller's metric averages (status.currentMetrics), in the units the port reports them. */
@@ -91,6 +96,8 @@ export function compareWithController(syncs: ObservedSync[], phaseAt: (at: numbe
     // What the controller remembers between syncs, kept the way it keeps it: the port's own
     // recommendations (the controller's are not visible) and the rescales the controller made.
     const history: Required<History> = { recommendations: [], scaleUpEvents: [], scaleDownEvents: [] };
+    // Every recommendation the port made, unpruned: to tell a window edge apart from a porting bug.
+    const recommended: { time: number; replicas: number }[] = [];
     const compared: Compared[] = [];
     for (const [index, sync] of syncs.entries()) {
       const spec = sync.spec;
@@ -113,6 +120,7 @@ export function compareWithController(syncs: ObservedSync[], phaseAt: (at: numbe
       });
       const up = scaleUpRules(spec.behavior?.scaleUp);
       const down = scaleDownRules(spec.behavior?.scaleDown, 300);
+      if (port.recommendation !== undefined) recommended.push({ time: sync.at, replicas: port.recommendation });
       if (port.recommendation !== undefined) history.recommendations = recordRecommendationWithBehaviors(history.recommendations, { time: sync.at, replicas: port.recommendation }, up.stabilizationWindowSeconds, down.stabilizationWindowSeconds);
       if (real !== current) storeScaleEvent(history, sync.at, { scaleUp: up, scaleDown: down }, current, real);
       // A sync whose metrics failed leaves status.desiredReplicas as it was and does not scale; the
@@ -132,8 +140,31 @@ export function compareWithController(syncs: ObservedSync[], phaseAt: (at: numbe
         ...port.metrics
           .filter((metric) => metric.current === null && currents.has(metric.name))
           .map((metric) => `${metric.name}: port read none, controller ${controllerRead(metric.name, metric.type)}`),
+        // The window is timed by the controller's clock at each sync; the port has only the moments
+        // the watch delivered each status. A recommendation that just left the port's window may
+        // still be in the controller's (the watch delivers within a second or two of the sync).
+        ...(port.desiredReplicas < real && real <= current
+          ? recommended
+              .filter((rec) => rec.replicas >= real && sync.at - rec.time >= down.stabilizationWindowSeconds && sync.at - rec.time <= down.stabilizationWindowSeconds + WATCH_DELAY_S)
+              .slice(-1)
+              .map((rec) => `window edge: the port's recommendation of ${rec.replicas} is ${(sync.at - rec.time).toFixed(1)} s old by the watch's clock, the scaleDown window ${down.stabilizationWindowSeconds} s`)
+          : []),
+        // The history is the port's own recommendations; the controller's are not visible. Where both
+        // chose N at an earlier sync in the window, the port only because its window held N, the
+        // controller may have recommended N there itself (from the pods it listed, which the port
+        // read a moment later): the two windows then hold different values from that sync on.
+        ...(port.desiredReplicas < real && real <= current
+          ? compared
+              .filter((e) => e.agree && e.real >= real && e.port.recommendation !== undefined && e.port.recommendation < e.real && sync.at - e.sync.at <= down.stabilizationWindowSeconds + WATCH_DELAY_S)
+              .slice(-1)
+              .map((e) => `hidden history: ${(sync.at - e.sync.at).toFixed(1)} s earlier both chose ${e.real}, the port held there by its window (its own recommendation ${e.port.recommendation})`)
+          : []),
       ];
-      compared.push({ sync, phase: phaseAt(sync.at), port, real, agree, skew, features: [...features(sync, pods), ...(reconstructed > 0 ? ["pods of the sync's own rescale put back"] : [])] });
+      const recent = recommended
+        .filter((rec) => sync.at - rec.time <= down.stabilizationWindowSeconds + WATCH_DELAY_S)
+        .map((rec) => `${rec.replicas}@-${(sync.at - rec.time).toFixed(1)}s`)
+        .join(' ');
+      compared.push({ sync, phase: phaseAt(sync.at), port, real, agree, skew, recent, features: [...features(sync, pods), ...(reconstructed > 0 ? ["pods of the sync's own rescale put back"] : [])] });
     }
 
     const report: string[] = [];
@@ -151,7 +182,7 @@ export function compareWithController(syncs: ObservedSync[], phaseAt: (at: numbe
       const conditions = (entry.sync.status.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`).join(' ');
       report.push(
         `  disagreement at +${(entry.sync.at - since).toFixed(1)} s (${entry.phase}): controller ${entry.sync.status.currentReplicas}→${entry.real} [${conditions}], port ${entry.port.desiredReplicas} (${entry.port.reason}); ` +
-          `${entry.skew.length > 0 ? `explained by read skew: ${entry.skew.join(', ')}` : 'same metric averages as the controller'}; read ${((entry.sync.readAt - entry.sync.at) * 1000).toFixed(0)} ms after the status; features: ${entry.features.join(', ') || 'none'}`,
+          `${entry.skew.length > 0 ? `explained by read skew: ${entry.skew.join(', ')}` : 'same metric averages as the controller'}; read ${((entry.sync.readAt - entry.sync.at) * 1000).toFixed(0)} ms after the status; features: ${entry.features.join(', ') || 'none'}; the port's recent recommendations: ${entry.recent}`,
       );
     }
   return { compared, byPhase, agreed, report };
