@@ -3,7 +3,7 @@ import { planLoad } from '../load/plan.ts';
 import { BacklogLab } from './backlog.ts';
 import { loadFlags, type LabFlags } from './flags.ts';
 import { backlogStages } from './scenarios.ts';
-import { elapsedLog, inSession, TERMINAL } from './session.ts';
+import { elapsedLog, inSession, startHoldingSignals, TERMINAL } from './session.ts';
 
 /**
  * `lab --control-plane kubernetes --scenario backlog`: a burst of messages into the workers' topic
@@ -15,7 +15,7 @@ export async function runBacklog(flags: LabFlags): Promise<number> {
   if (flags.controlPlane !== 'kubernetes') throw new Error('--scenario backlog runs on --control-plane kubernetes (the AutoScalerPolicy controller and worker pods on a real control plane)');
   const log = elapsedLog();
   const cooldownS = Math.max(1, Math.round(flags.cooldown / 1000));
-  const lab = await BacklogLab.start({ partitions: flags.partitions, threshold: flags.threshold, cooldownS, workMsPerMessage: flags.workMs, ...(flags.min !== undefined ? { minReplicas: flags.min } : {}), ...(flags.max !== undefined ? { maxReplicas: flags.max } : {}), log });
+  const lab = await startHoldingSignals(() => BacklogLab.start({ partitions: flags.partitions, threshold: flags.threshold, cooldownS, workMsPerMessage: flags.workMs, ...(flags.min !== undefined ? { minReplicas: flags.min } : {}), ...(flags.max !== undefined ? { maxReplicas: flags.max } : {}), log }));
   const session = {
     banner: `control plane kubernetes · broker ${lab.broker.bootstrap} · topic ${lab.topic} (${lab.partitions} partitions) · group ${lab.group} · KUBECONFIG=${lab.cluster.kubeconfig}`,
     overrides: lab.overrides,

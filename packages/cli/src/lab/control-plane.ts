@@ -5,7 +5,7 @@ import type { LabFlags } from './flags.ts';
 import { loadLabKit, type LabKit } from './kit.ts';
 import { hpaDecisions, hpaStory, KubernetesLab } from './kubernetes.ts';
 import { Lab, type HpaOverrides, type LabOptions } from './lab.ts';
-import { elapsedLog, inSession, type Session } from './session.ts';
+import { elapsedLog, inSession, startHoldingSignals, type Session } from './session.ts';
 import { scalingStory } from './story.ts';
 import { minorOf, releaseOf } from '@podscale/kube-local/releases.ts';
 import { parseKubernetesVersion } from '@podscale/hpa/gates.ts';
@@ -121,6 +121,6 @@ async function startKubernetes(flags: LabFlags): Promise<ControlPlane> {
 
 /** Runs the body on the control plane --control-plane names, started, ready, and stopped after. */
 export async function withControlPlane<T>(flags: LabFlags, body: (run: LabRun) => Promise<T>): Promise<T> {
-  const plane = flags.controlPlane === 'kubernetes' ? await startKubernetes(flags) : await startLab(flags);
+  const plane = await startHoldingSignals(() => (flags.controlPlane === 'kubernetes' ? startKubernetes(flags) : startLab(flags)));
   return inSession(plane, body);
 }

@@ -34,6 +34,31 @@ function stopOnSignal(lab: { stop(): Promise<void> }): () => void {
   };
 }
 
+/**
+ * Starts a lab, holding a signal that arrives meanwhile (a cluster takes half a minute) until the
+ * start returns, then stops what started and exits 130. Without this the default action ends the
+ * process at once and leaves the pod network, its namespaces and the temp folder behind.
+ */
+export async function startHoldingSignals<S extends { stop(): Promise<void> }>(start: () => Promise<S>): Promise<S> {
+  let signalled = false;
+  const hold = () => {
+    signalled = true;
+  };
+  process.on('SIGINT', hold);
+  process.on('SIGTERM', hold);
+  try {
+    const lab = await start();
+    if (signalled) {
+      await lab.stop();
+      process.exit(130);
+    }
+    return lab;
+  } finally {
+    process.off('SIGINT', hold);
+    process.off('SIGTERM', hold);
+  }
+}
+
 /** Announces a started lab, waits for it, runs the body, and stops the lab however the body ends. */
 export async function inSession<S extends Session, T>(lab: S, body: (lab: S) => Promise<T>): Promise<T> {
   const releaseSignals = stopOnSignal(lab);
