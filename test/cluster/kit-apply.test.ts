@@ -1,8 +1,8 @@
-import { access, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterCacheDir, controlPlaneBinary } from '@podscale/kube-local/binaries.ts';
+import { clusterCacheDir } from '@podscale/kube-local/binaries.ts';
 import { ControlPlane } from '@podscale/kube-local/control-plane.ts';
 import { supportedReleases } from '@podscale/kube-local/releases.ts';
 import { until } from '@podscale/process/net.ts';
@@ -12,20 +12,6 @@ const PODMONITOR_CRD = join(clusterCacheDir(), 'crds', 'prometheus-operator', 'm
 
 /** The supported releases: the one list scripts/build-cluster.sh builds from. */
 const MINORS = supportedReleases();
-
-/** Why a release's kube-apiserver cannot run here (said once, on stderr), or undefined. */
-async function minorSkipReason(version: string): Promise<string | undefined> {
-  const missing = await clusterSkipReason(['etcd', 'kubectl']);
-  if (missing) return missing;
-  try {
-    await access(controlPlaneBinary('kube-apiserver', version));
-    return undefined;
-  } catch {
-    const reason = `skipped: kube-apiserver ${version} is not built (${controlPlaneBinary('kube-apiserver', version)}); run bash scripts/setup.sh --with-cluster (needs Go)`;
-    process.stderr.write(`${reason}\n`);
-    return reason;
-  }
-}
 
 /** Every folder under k8s/ with a kustomization, the stack itself first. */
 async function kustomizations(root = 'k8s'): Promise<string[]> {
@@ -45,7 +31,7 @@ it('checks at least the three minors upstream supports', () => {
 });
 
 for (const version of MINORS) {
-  describe.skipIf(await minorSkipReason(version))(`the shipped kit on a real kube-apiserver ${version}`, () => {
+  describe.skipIf(await clusterSkipReason(['etcd', 'kube-apiserver', 'kubectl'], version))(`the shipped kit on a real kube-apiserver ${version}`, () => {
     let plane: ControlPlane;
     let dir: string;
 

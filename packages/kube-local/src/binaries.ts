@@ -31,8 +31,9 @@ export function binaryPath(name: ClusterBinary): string {
 }
 
 /** The control plane's programs that scripts/build-cluster.sh also builds for each older supported minor. */
-export type VersionedBinary = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
-const VERSIONED = new Set<ClusterBinary>(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+const VERSIONED_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+export type VersionedBinary = (typeof VERSIONED_BINARIES)[number];
+const isVersioned = (name: ClusterBinary): name is VersionedBinary => (VERSIONED_BINARIES as readonly string[]).includes(name);
 
 /**
  * A control-plane program of a supported release (tools/cluster/kubernetes-minors): the pinned
@@ -49,7 +50,7 @@ export const CONTROL_PLANE_BINARIES: readonly ClusterBinary[] = ['etcd', 'kube-a
 export async function missingBinaries(names: readonly ClusterBinary[] = Object.keys(CLUSTER_BINARIES) as ClusterBinary[], version: string = KUBERNETES_VERSION): Promise<string[]> {
   const missing: string[] = [];
   for (const name of names) {
-    const path = VERSIONED.has(name) ? controlPlaneBinary(name as VersionedBinary, version) : binaryPath(name);
+    const path = isVersioned(name) ? controlPlaneBinary(name, version) : binaryPath(name);
     try {
       await access(path, constants.X_OK);
     } catch {

@@ -1,6 +1,11 @@
 import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { Agent, request } from 'undici';
+import { KUBERNETES_VERSION } from './binaries.ts';
+import { minorOf } from './releases.ts';
+
+/** kubelet's prober says its major.minor: `kube-probe/1.37`. */
+const PROBE_USER_AGENT = `kube-probe/${minorOf(KUBERNETES_VERSION)}`;
 
 /** A probe as the pod spec declares it (core/v1 Probe). */
 export interface ProbeSpec {
@@ -55,7 +60,7 @@ export async function probeOnce(probe: ProbeSpec, target: { ip: string; ports: C
     if (probe.httpGet) {
       const { path = '/', port, host, scheme = 'HTTP', httpHeaders = [] } = probe.httpGet;
       const url = `${scheme.toLowerCase()}://${host ?? target.ip}:${resolvePort(port, target.ports)}${path}`;
-      const headers: Record<string, string> = { 'user-agent': 'kube-probe/1.37', accept: '*/*' };
+      const headers: Record<string, string> = { 'user-agent': PROBE_USER_AGENT, accept: '*/*' };
       for (const header of httpHeaders) headers[header.name.toLowerCase()] = header.value;
       const response = await request(url, { dispatcher: scheme === 'HTTPS' ? insecure : plain, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
       await response.body.dump();
